@@ -1,0 +1,91 @@
+import { Hono } from 'hono';
+import type { Config } from '../config/config.js';
+import { NotFoundError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { systemClock, type Clock, type EventStore, type JobQueue } from '../store/ports.js';
+import { createAdminRoutes } from './admin-routes.js';
+import { describeHttpError, errorResponse, responseFor } from './errors.js';
+import { createHealthRoutes, type ReadinessChecks } from './health-routes.js';
+import { createWebhookRoutes } from './webhook-route.js';
+
+export interface HttpDependencies {
+  readonly config: Config;
+  readonly events: EventStore;
+  readonly queue: JobQueue;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Checks each dependency; `/readyz` responds with 503 when one fails. */
+  readonly readiness: () => Promise<ReadinessChecks>;
+  /** The ledger record of a Stripe object for `GET /admin/ledger/:id`; null when there is none. */
+  readonly findLedgerRecord: (stripeObjectId: string) => Promise<unknown>;
+  /** Enrichment results of an event for `GET /admin/events/:id`; the list is empty when absent. */
+  readonly findEnrichments?: ((eventId: string) => Promise<unknown[]>) | undefined;
+  /** Called after an event is accepted, for example to wake an embedded worker. */
+  readonly onAccepted?: ((eventId: string) => void) | undefined;
+  /** Clock for the signature timestamp tolerance; the system clock when absent. */
+  readonly clock?: Clock | undefined;
+}
+
+/**
+ * Builds the HTTP application: the Stripe webhook endpoint, health, readiness and metrics, and the
+ * admin API under `/admin` when `config.admin.token` is set (otherwise `/admin/*` is 404). It is
+ * written against the Web Request/Response types, so it runs under Node and serverless platforms.
+ * It also points the metrics' queue depth gauge at the event store.
+ */
+export function createApp(deps: HttpDependencies): Hono {
+  const { config, logger, metrics } = deps;
+  const app = new Hono();
+
+  app.route(
+    '/',
+    createWebhookRoutes({
+      config,
+      events: deps.events,
+      logger,
+      metrics,
+      clock: deps.clock ?? systemClock,
+      onAccepted: deps.onAccepted,
+    }),
+  );
+  app.route('/', createHealthRoutes({ readiness: deps.readiness, metrics, logger }));
+  if (config.admin.token !== undefined) {
+    app.route(
+      '/admin',
+      createAdminRoutes({
+        token: config.admin.token,
+        events: deps.events,
+        queue: deps.queue,
+        logger,
+        findLedgerRecord: deps.findLedgerRecord,
+        findEnrichments: deps.findEnrichments,
+      }),
+    );
+  }
+
+  metrics.setQueueDepthSource(() => deps.events.countByStatus(), logger);
+
+  app.notFound((c) => errorResponse(new NotFoundError('Route', `${c.req.method} ${c.req.path}`)));
+
+  app.onError((error, c) => {
+    const description = describeHttpError(error);
+    const fields = { code: description.code, status: description.status, method: c.req.method, path: c.req.path };
+    if (description.status >= 500) {
+      logger.error({ ...fields, err: error }, 'request failed');
+    } else {
+      logger.info(fields, 'request rejected');
+    }
+    return responseFor(description);
+  });
+
+  return app;
+}
+
+/**
+ * Returns the application as a Web-standard handler, `(request) => Promise<Response>`, for
+ * serverless platforms that call a fetch function.
+ */
+export function createWebhookHandler(deps: HttpDependencies): (request: Request) => Promise<Response> {
+  const app = createApp(deps);
+  return async (request) => app.fetch(request);
+}

@@ -1,0 +1,122 @@
+import { HTTPException } from 'hono/http-exception';
+import {
+  InvalidTransitionError,
+  NotFoundError,
+  PipelineError,
+  StoreUnavailableError,
+  WebhookRejectedError,
+} from '../errors.js';
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+/** Raised by a route for a query or path parameter it cannot accept (400). */
+export class InvalidRequestError extends PipelineError {
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}
+
+/** Raised when the admin bearer token is missing or wrong (401). */
+export class UnauthorizedError extends PipelineError {
+  /** True when a token was sent but did not match, so the challenge adds `error="invalid_token"`. */
+  readonly tokenPresent: boolean;
+
+  constructor(tokenPresent: boolean) {
+    super(
+      'unauthorized',
+      tokenPresent
+        ? 'The admin token is wrong. Send the value of ADMIN_TOKEN as "Authorization: Bearer <token>".'
+        : 'The admin API needs a token. Send the value of ADMIN_TOKEN as "Authorization: Bearer <token>".',
+    );
+    this.tokenPresent = tokenPresent;
+  }
+}
+
+/** Raised for a request method a path does not serve (405); the response lists the allowed ones. */
+export class MethodNotAllowedError extends WebhookRejectedError {
+  readonly allowedMethods: readonly string[];
+
+  constructor(method: string, allowedMethods: readonly string[]) {
+    super('method_not_allowed', `Method ${method} is not allowed here; use ${allowedMethods.join(' or ')}.`, 405);
+    this.allowedMethods = allowedMethods;
+  }
+}
+
+/** Raised when an operator replays an event whose status cannot be replayed (409). */
+export class NotReplayableError extends PipelineError {
+  constructor(eventId: string, status: string, replayableStatuses: readonly string[]) {
+    super(
+      'not_replayable',
+      `Event ${eventId} is ${status}; only events that are ${replayableStatuses.join(' or ')} can be replayed.`,
+      { context: { eventId, status } },
+    );
+  }
+}
+
+const INTERNAL_ERROR_MESSAGE = 'The server failed to handle the request. The error is logged; try again later.';
+
+/** The status, error code, message and extra headers of an error response. */
+export interface HttpErrorDescription {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * Chooses the HTTP status, code, message and headers for an error. This is the only place that
+ * maps errors to statuses. Unknown errors become a generic 500, so no internal message or stack
+ * trace reaches the caller.
+ */
+export function describeHttpError(error: unknown): HttpErrorDescription {
+  if (error instanceof MethodNotAllowedError) {
+    return describe(405, error, { Allow: error.allowedMethods.join(', ') });
+  }
+  if (error instanceof WebhookRejectedError) return describe(error.status, error);
+  if (error instanceof InvalidRequestError) return describe(400, error);
+  if (error instanceof UnauthorizedError) {
+    const challenge = error.tokenPresent ? 'Bearer realm="admin", error="invalid_token"' : 'Bearer realm="admin"';
+    return describe(401, error, { 'WWW-Authenticate': challenge });
+  }
+  if (error instanceof NotFoundError) return describe(404, error);
+  if (error instanceof NotReplayableError || error instanceof InvalidTransitionError) return describe(409, error);
+  if (error instanceof StoreUnavailableError) {
+    // Stripe retries any non-2xx response, so 503 turns a store outage into a later redelivery.
+    return describe(503, {
+      code: error.code,
+      message: 'The event store is unavailable, so nothing was recorded. Retry later; Stripe retries webhook deliveries by itself.',
+    });
+  }
+  if (error instanceof HTTPException && error.status < 500) {
+    return describe(error.status, { code: 'bad_request', message: 'The request is invalid.' });
+  }
+  return describe(500, { code: 'internal_error', message: INTERNAL_ERROR_MESSAGE });
+}
+
+/** Builds the JSON error response `{"error":{"code","message"}}` that `describeHttpError` chooses. */
+export function errorResponse(error: unknown): Response {
+  return responseFor(describeHttpError(error));
+}
+
+export function responseFor(description: HttpErrorDescription): Response {
+  const body: ErrorBody = { error: { code: description.code, message: description.message } };
+  return jsonResponse(body, description.status, description.headers);
+}
+
+export function jsonResponse(body: unknown, status: number, headers: Readonly<Record<string, string>> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json; charset=UTF-8', ...headers },
+  });
+}
+
+function describe(
+  status: number,
+  error: { readonly code: string; readonly message: string },
+  headers: Readonly<Record<string, string>> = {},
+): HttpErrorDescription {
+  return { status, code: error.code, message: error.message, headers };
+}
