@@ -1,0 +1,4 @@
+import { describeStoreContract } from '../contract/index.js';
+import { openSqliteTestBackend } from './sqlite-backend.js';
+
+describeStoreContract('sqlite', () => Promise.resolve(openSqliteTestBackend()));
