@@ -1,0 +1,26 @@
+/** True for the errors `fetch` and the SDKs raise when an AbortSignal cancels a request. */
+export function isAbortError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const name = (error as { name?: unknown }).name;
+  return name === 'AbortError' || name === 'APIUserAbortError' || name === 'TimeoutError';
+}
+
+/**
+ * Describes a network failure by error name and system code (such as `ECONNREFUSED`), without the
+ * request URL or headers, which may carry a key.
+ */
+export function describeTransportError(error: unknown): string {
+  if (!(error instanceof Error)) return 'unknown error';
+  const cause: unknown = error.cause;
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? `${error.name} (${code})` : error.name;
+}
+
+/** Parses a Retry-After header (seconds or an HTTP date) into milliseconds; null when absent or invalid. */
+export function retryAfterHeaderMs(value: string | null | undefined, now: number = Date.now()): number | null {
+  if (value === null || value === undefined || value.trim() === '') return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
