@@ -1,0 +1,4 @@
+import { describeStoreContract } from '../contract/index.js';
+import { openRedisContractBackend } from './redis-support.js';
+
+describeStoreContract('redis', openRedisContractBackend);
