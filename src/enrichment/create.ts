@@ -12,6 +12,8 @@ import type { EnrichmentCallOutcome, LoadEvent } from './process-job.js';
 import { createProviderFromConfig } from './providers/index.js';
 import { BullMqEnrichmentQueue } from './queue/bullmq-queue.js';
 import { SqliteEnrichmentQueue } from './queue/sqlite-queue.js';
+import { gateEnrichmentQueue } from './queue/gated-queue.js';
+import type { SqliteGate } from '../store/sqlite/gate.js';
 import { ledgerEnrichmentResults } from './results.js';
 import { EnrichmentRunner } from './runner.js';
 import type { AiProvider, AiProviderName, BreakerStateName } from './types.js';
@@ -23,6 +25,8 @@ export interface EnrichmentDeps<DB> {
   readonly loadEvent: LoadEvent;
   /** The embedded backend's better-sqlite3 handle; the queue used when REDIS_URL is not set. */
   readonly sqlite?: Database.Database;
+  /** Gate shared with the other users of `sqlite`; every queue call holds it. */
+  readonly sqliteGate?: SqliteGate;
   /** Redis connection for the BullMQ queue; defaults to REDIS_URL. */
   readonly redis?: ConnectionOptions;
   readonly clock?: Clock;
@@ -122,5 +126,6 @@ function createQueue<DB>(config: Config, deps: EnrichmentDeps<DB>, logger: Logge
   if (deps.sqlite === undefined) {
     throw new EnrichmentSetupError('AI enrichment needs a queue: pass the embedded SQLite database, or set REDIS_URL.');
   }
-  return new SqliteEnrichmentQueue(deps.sqlite, { clock: deps.clock ?? systemClock });
+  const queue = new SqliteEnrichmentQueue(deps.sqlite, { clock: deps.clock ?? systemClock });
+  return deps.sqliteGate === undefined ? queue : gateEnrichmentQueue(queue, deps.sqliteGate);
 }

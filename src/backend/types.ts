@@ -1,0 +1,24 @@
+import type Database from 'better-sqlite3';
+import type { SqliteGate } from '../store/sqlite/gate.js';
+import type { Kysely } from 'kysely';
+import type { LedgerDatabase } from '../ledger/schema.js';
+import type { EventStore, JobQueue, ObjectLocks } from '../store/ports.js';
+
+export type ReadinessChecks = Record<string, { ok: boolean; detail?: string }>;
+
+/** Everything a process needs from storage, whichever backend provides it. */
+export interface Backend {
+  readonly kind: 'embedded' | 'distributed';
+  readonly events: EventStore;
+  readonly queue: JobQueue;
+  readonly locks: ObjectLocks;
+  readonly ledger: Kysely<LedgerDatabase>;
+  /**
+   * The embedded SQLite handle, which also holds the enrichment queue, and the gate that every
+   * user of the handle must hold; absent in distributed mode.
+   */
+  readonly sqlite?: { readonly database: Database.Database; readonly gate: SqliteGate };
+  /** Checks each dependency; `/readyz` answers 503 when one fails. */
+  readiness(): Promise<ReadinessChecks>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { CommandError, EXIT_FAILURE } from './context.js';
+import { registerEventCommands } from './events-commands.js';
+import { registerProcessCommands } from './process-commands.js';
+import { registerSendCommand } from './send-command.js';
+import { registerStartCommands } from './start-command.js';
+
+const program = new Command()
+  .name('stripe-pipeline')
+  .description('Receive Stripe webhooks, queue them durably and apply each event to the ledger once.')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerStartCommands(program);
+registerProcessCommands(program);
+registerSendCommand(program);
+registerEventCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommandError) {
+    console.error(error.message);
+    process.exitCode = error.exitCode;
+  } else if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode;
+  } else {
+    console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    process.exitCode = EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,159 @@
+import type { Backend, ReadinessChecks } from './backend/types.js';
+import type { Config } from './config/config.js';
+import { decide } from './decision/decide.js';
+import { createEnrichment, type Enrichment } from './enrichment/create.js';
+import { findEnrichments } from './enrichment/ledger-store.js';
+import { enrichmentRequestFor } from './enrichment/ports.js';
+import { createApp } from './http/app.js';
+import { startHttpServer } from './http/server.js';
+import { applyEvent } from './ledger/apply.js';
+import { lockKeyFor } from './ledger/lock-key.js';
+import { findLedgerRecord } from './ledger/read.js';
+import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import type { Clock } from './store/ports.js';
+import { PipelineWorker, type WorkerOptions } from './worker/worker.js';
+
+export type ServiceRole = 'all' | 'serve' | 'worker';
+
+export interface RunningService {
+  /** Port the HTTP server listens on; null for a worker-only process. */
+  readonly port: number | null;
+  readonly worker: PipelineWorker | null;
+  readonly metrics: Metrics;
+  /** Stops accepting requests and jobs, waits for work in flight, then closes the backend. */
+  stop(): Promise<void>;
+}
+
+export function workerOptionsFrom(config: Config, concurrency?: number): WorkerOptions {
+  const { worker } = config;
+  return {
+    concurrency: concurrency ?? worker.concurrency,
+    leaseMs: worker.leaseMs,
+    lockTtlMs: worker.lockTtlMs,
+    handlerTimeoutMs: worker.handlerTimeoutMs,
+    maxRetries: worker.maxRetries,
+    backoffBaseMs: worker.backoffBaseMs,
+    backoffMaxMs: worker.backoffMaxMs,
+    pollIntervalMs: worker.pollIntervalMs,
+    shutdownGraceMs: worker.shutdownGraceMs,
+  };
+}
+
+export function createWorker(options: {
+  config: Config;
+  backend: Backend;
+  logger: Logger;
+  metrics?: Metrics;
+  enrichment?: Enrichment;
+  clock?: Clock;
+  concurrency?: number;
+}): PipelineWorker {
+  const { config, backend, metrics, enrichment } = options;
+  return new PipelineWorker({
+    queue: backend.queue,
+    locks: backend.locks,
+    decide,
+    decisionContext: { livemode: config.stripe.livemode, manualReviewAmount: config.decisions.manualReviewAmount },
+    lockKeyFor,
+    applyEvent: (input) => applyEvent(backend.ledger, input),
+    logger: options.logger.child({ component: 'worker' }),
+    clock: options.clock,
+    options: workerOptionsFrom(config, options.concurrency),
+    onOutcome: metrics === undefined ? undefined : (outcome) => metrics.recordJobOutcome(outcome),
+    requestEnrichment:
+      enrichment?.queue == null
+        ? undefined
+        : async ({ eventId, eventType, account, decision }) => {
+            const request = enrichmentRequestFor({ id: eventId, type: eventType, account, created: 0, livemode: false }, decision);
+            if (request !== null) await enrichment.request(request);
+          },
+  });
+}
+
+/** Sets up AI enrichment on the backend's queue store; a no-op object when AI_PROVIDER=none. */
+export function createBackendEnrichment(options: { config: Config; backend: Backend; logger: Logger; metrics?: Metrics }): Enrichment {
+  const { config, backend, metrics } = options;
+  return createEnrichment(config, {
+    logger: options.logger.child({ component: 'enrichment' }),
+    ledger: backend.ledger,
+    loadEvent: async (eventId) => {
+      const record = await backend.events.get(eventId);
+      return record === null ? null : { type: record.type, payload: record.payload };
+    },
+    ...(backend.sqlite ? { sqlite: backend.sqlite.database, sqliteGate: backend.sqlite.gate } : {}),
+    ...(metrics
+      ? {
+          onBreakerStateChange: (provider, state) => metrics.setBreakerState(provider, state),
+          onCall: (provider, outcome) => metrics.recordEnrichmentCall(provider, outcome),
+        }
+      : {}),
+  });
+}
+
+/** Starts the HTTP server, the worker, or both on one backend, as the role asks. */
+export async function startService(options: {
+  config: Config;
+  backend: Backend;
+  logger: Logger;
+  role: ServiceRole;
+  concurrency?: number;
+}): Promise<RunningService> {
+  const { config, backend, logger, role } = options;
+  const metrics = createMetrics();
+
+  const enrichment = role === 'serve' ? null : createBackendEnrichment({ config, backend, logger, metrics });
+  const worker =
+    role === 'serve'
+      ? null
+      : createWorker({ config, backend, logger, metrics, concurrency: options.concurrency, ...(enrichment ? { enrichment } : {}) });
+
+  let server: { port: number; close(): Promise<void> } | null = null;
+  if (role !== 'worker') {
+    const app = createApp({
+      config,
+      events: backend.events,
+      queue: backend.queue,
+      logger: logger.child({ component: 'http' }),
+      metrics,
+      readiness: async () => ({ ...(await backend.readiness()), ...breakerChecks(enrichment) }),
+      findLedgerRecord: (id) => findLedgerRecord(backend.ledger, id),
+      findEnrichments: (eventId) => findEnrichments(backend.ledger, eventId),
+      onAccepted: worker === null ? undefined : () => worker.notify(),
+    });
+    server = await startHttpServer(app, { host: config.http.host, port: config.http.port, logger });
+  }
+  worker?.start();
+  enrichment?.runner?.start();
+  logger.info({ role, backend: backend.kind, port: server?.port ?? null }, 'service started');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    port: server?.port ?? null,
+    worker,
+    metrics,
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        logger.info({ role }, 'service stopping');
+        await server?.close();
+        await worker?.stop();
+        await enrichment?.close();
+        await backend.close();
+        logger.info({ role }, 'service stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * Reports each AI provider's circuit breaker in `/readyz`. An open breaker is shown but never makes
+ * the service unready, because enrichment is optional.
+ */
+function breakerChecks(enrichment: Enrichment | null): ReadinessChecks {
+  const checks: ReadinessChecks = {};
+  for (const [provider, state] of Object.entries(enrichment?.breakerStates() ?? {})) {
+    checks[`ai_breaker_${provider}`] = { ok: true, detail: `circuit breaker ${state}` };
+  }
+  return checks;
+}
