@@ -6,6 +6,12 @@ import { registerProcessCommands } from './process-commands.js';
 import { registerSendCommand } from './send-command.js';
 import { registerStartCommands } from './start-command.js';
 
+// A reader such as `head` may close the pipe early; that ends the output, not in an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const program = new Command()
   .name('stripe-pipeline')
   .description('Receive Stripe webhooks, queue them durably and apply each event to the ledger once.')
