@@ -4,6 +4,7 @@ import { decide } from './decision/decide.js';
 import { createEnrichment, type Enrichment } from './enrichment/create.js';
 import { findEnrichments } from './enrichment/ledger-store.js';
 import { enrichmentRequestFor } from './enrichment/ports.js';
+import { withReviewAdvice } from './enrichment/review-advice.js';
 import { createApp } from './http/app.js';
 import { startHttpServer } from './http/server.js';
 import { applyEvent } from './ledger/apply.js';
@@ -117,7 +118,7 @@ export async function startService(options: {
       logger: logger.child({ component: 'http' }),
       metrics,
       readiness: async () => ({ ...(await backend.readiness()), ...breakerChecks(enrichment) }),
-      findLedgerRecord: (id) => findLedgerRecord(backend.ledger, id),
+      findLedgerRecord: async (id) => withReviewAdvice(backend.ledger, await findLedgerRecord(backend.ledger, id)),
       findEnrichments: (eventId) => findEnrichments(backend.ledger, eventId),
       onAccepted: worker === null ? undefined : () => worker.notify(),
     });

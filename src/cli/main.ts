@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerAiCommands } from './ai-command.js';
 import { CommandError, EXIT_FAILURE } from './context.js';
 import { registerEventCommands } from './events-commands.js';
 import { registerProcessCommands } from './process-commands.js';
@@ -22,6 +23,7 @@ registerStartCommands(program);
 registerProcessCommands(program);
 registerSendCommand(program);
 registerEventCommands(program);
+registerAiCommands(program);
 
 try {
   await program.parseAsync(process.argv);

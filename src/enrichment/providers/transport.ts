@@ -11,9 +11,17 @@ export function isAbortError(error: unknown): boolean {
  */
 export function describeTransportError(error: unknown): string {
   if (!(error instanceof Error)) return 'unknown error';
-  const cause: unknown = error.cause;
-  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? `${error.name} (${code})` : error.name;
+  // Node's fetch wraps the socket error (ECONNREFUSED, ETIMEDOUT …) one or two causes deep.
+  let cause: unknown = error.cause;
+  let innermost: string | null = null;
+  for (let depth = 0; depth < 4 && typeof cause === 'object' && cause !== null; depth += 1) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string') return `${error.name} (${code})`;
+    if (cause instanceof Error) innermost = cause.message;
+    const errors = (cause as { errors?: unknown }).errors;
+    cause = Array.isArray(errors) && errors.length > 0 ? errors[0] : (cause as { cause?: unknown }).cause;
+  }
+  return innermost === null ? error.name : `${error.name} (${innermost})`;
 }
 
 /** Parses a Retry-After header (seconds or an HTTP date) into milliseconds; null when absent or invalid. */
