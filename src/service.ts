@@ -126,6 +126,7 @@ export async function startService(options: {
   }
   worker?.start();
   enrichment?.runner?.start();
+  const maintenance = worker === null ? null : startMaintenance(backend, logger);
   logger.info({ role, backend: backend.kind, port: server?.port ?? null }, 'service started');
 
   let stopping: Promise<void> | null = null;
@@ -137,6 +138,7 @@ export async function startService(options: {
       stopping ??= (async () => {
         logger.info({ role }, 'service stopping');
         await server?.close();
+        if (maintenance !== null) clearInterval(maintenance);
         await worker?.stop();
         await enrichment?.close();
         await backend.close();
@@ -157,4 +159,22 @@ function breakerChecks(enrichment: Enrichment | null): ReadinessChecks {
     checks[`ai_breaker_${provider}`] = { ok: true, detail: `circuit breaker ${state}` };
   }
   return checks;
+}
+
+const MAINTENANCE_INTERVAL_MS = 10 * 60_000;
+
+/** Runs the backend's retention clean-up now and every 10 minutes while the worker runs. */
+function startMaintenance(backend: Backend, logger: Logger): NodeJS.Timeout | null {
+  const run = backend.runMaintenance?.bind(backend);
+  if (run === undefined) return null;
+  const tick = (): void => {
+    run().catch((error: unknown) => {
+      // Retention is housekeeping; the next tick tries again.
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'store maintenance failed');
+    });
+  };
+  tick();
+  const timer = setInterval(tick, MAINTENANCE_INTERVAL_MS);
+  timer.unref();
+  return timer;
 }

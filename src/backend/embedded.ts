@@ -9,6 +9,8 @@ import type { Clock } from '../store/ports.js';
 import { SqliteGate } from '../store/sqlite/gate.js';
 import { gateEventStore, gateJobQueue, gateObjectLocks } from '../store/sqlite/gated-ports.js';
 import { openEmbeddedStore } from '../store/sqlite/index.js';
+import { pruneSqliteStore } from '../store/sqlite/retention.js';
+import { systemClock } from '../store/ports.js';
 import type { Backend, ReadinessChecks } from './types.js';
 
 /**
@@ -42,6 +44,13 @@ export async function openEmbeddedBackend(options: {
     queue: gateJobQueue(store.queue, gate),
     locks: gateObjectLocks(store.locks, gate),
     ledger,
+    async runMaintenance() {
+      const now = (options.clock ?? systemClock)();
+      const retentionMs = options.config.storage.eventRetentionDays * 86_400_000;
+      const pruned = await gate.run(() => pruneSqliteStore(store.database, { cutoffMs: now - retentionMs, nowMs: now }));
+      if (pruned.events > 0) options.logger.info({ prunedEvents: pruned.events, prunedLocks: pruned.locks }, 'old processed events pruned');
+      return { prunedEvents: pruned.events };
+    },
     async readiness(): Promise<ReadinessChecks> {
       try {
         await events.ping();

@@ -18,6 +18,11 @@ export interface Backend {
    * user of the handle must hold; absent in distributed mode.
    */
   readonly sqlite?: { readonly database: Database.Database; readonly gate: SqliteGate };
+  /**
+   * Removes what the retention window no longer needs (old processed events, expired locks); the
+   * worker process calls it periodically. Absent when the backend expires data by itself.
+   */
+  runMaintenance?(): Promise<{ readonly prunedEvents: number }>;
   /** Checks each dependency; `/readyz` answers 503 when one fails. */
   readiness(): Promise<ReadinessChecks>;
   close(): Promise<void>;
