@@ -12,6 +12,9 @@ import { lockKeyFor } from './ledger/lock-key.js';
 import { findLedgerRecord } from './ledger/read.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { listOutboxMessages, retryOutboxMessage } from './outbox/admin.js';
+import { createOutboxRelay } from './outbox/create.js';
+import type { OutboxRelay } from './outbox/relay.js';
 import type { Clock } from './store/ports.js';
 import { PipelineWorker, type WorkerOptions } from './worker/worker.js';
 
@@ -21,6 +24,8 @@ export interface RunningService {
   /** Port the HTTP server listens on; null for a worker-only process. */
   readonly port: number | null;
   readonly worker: PipelineWorker | null;
+  /** Sends ledger outbox messages; null for an HTTP-only process or when OUTBOX_WEBHOOK_URL is unset. */
+  readonly outboxRelay: OutboxRelay | null;
   readonly metrics: Metrics;
   /** Stops accepting requests and jobs, waits for work in flight, then closes the backend. */
   stop(): Promise<void>;
@@ -108,6 +113,7 @@ export async function startService(options: {
     role === 'serve'
       ? null
       : createWorker({ config, backend, logger, metrics, concurrency: options.concurrency, ...(enrichment ? { enrichment } : {}) });
+  const outboxRelay = role === 'serve' ? null : createOutboxRelay({ config, ledger: backend.ledger, logger });
 
   let server: { port: number; close(): Promise<void> } | null = null;
   if (role !== 'worker') {
@@ -120,12 +126,22 @@ export async function startService(options: {
       readiness: async () => ({ ...(await backend.readiness()), ...breakerChecks(enrichment) }),
       findLedgerRecord: async (id) => withReviewAdvice(backend.ledger, await findLedgerRecord(backend.ledger, id)),
       findEnrichments: (eventId) => findEnrichments(backend.ledger, eventId),
+      listOutbox: (filter) => listOutboxMessages(backend.ledger, filter),
+      retryOutboxMessage: async (messageId) => {
+        const result = await retryOutboxMessage(backend.ledger, messageId);
+        if (result.kind === 'retried') outboxRelay?.notify();
+        return result;
+      },
       onAccepted: worker === null ? undefined : () => worker.notify(),
     });
     server = await startHttpServer(app, { host: config.http.host, port: config.http.port, logger });
   }
   worker?.start();
   enrichment?.runner?.start();
+  outboxRelay?.start();
+  if (role !== 'serve' && outboxRelay === null) {
+    logger.info({ role }, 'outbox relay off: OUTBOX_WEBHOOK_URL is unset, so outbox messages stay pending');
+  }
   const maintenance = worker === null ? null : startMaintenance(backend, logger);
   logger.info({ role, backend: backend.kind, port: server?.port ?? null }, 'service started');
 
@@ -133,6 +149,7 @@ export async function startService(options: {
   return {
     port: server?.port ?? null,
     worker,
+    outboxRelay,
     metrics,
     stop(): Promise<void> {
       stopping ??= (async () => {
@@ -140,6 +157,8 @@ export async function startService(options: {
         await server?.close();
         if (maintenance !== null) clearInterval(maintenance);
         await worker?.stop();
+        // The relay keeps polling while the worker finishes its last jobs, and stops before the ledger closes.
+        await outboxRelay?.stop();
         await enrichment?.close();
         await backend.close();
         logger.info({ role }, 'service stopped');

@@ -65,6 +65,10 @@ const envSchema = z.object({
   REDIS_KEY_PREFIX: z.string().default('swp'),
   DATABASE_URL: url('DATABASE_URL', ['postgres:', 'postgresql:']),
   EVENT_RETENTION_DAYS: integer('EVENT_RETENTION_DAYS', 4, 3650).default(7),
+  ALLOW_UNSAFE_REDIS: z
+    .enum(['true', 'false'], { error: 'ALLOW_UNSAFE_REDIS should be "true" or "false"' })
+    .default('false')
+    .transform((value) => value === 'true'),
 
   MAX_RETRIES: integer('MAX_RETRIES', 0, 100).default(5),
   RETRY_BACKOFF_BASE_MS: integer('RETRY_BACKOFF_BASE_MS', 10, 3_600_000).default(2000),
@@ -80,6 +84,14 @@ const envSchema = z.object({
     error: 'ADMIN_TOKEN should be at least 16 characters (generate one with `openssl rand -hex 32`)',
   }),
   MANUAL_REVIEW_AMOUNT: integer('MANUAL_REVIEW_AMOUNT', 0, Number.MAX_SAFE_INTEGER).default(100_000),
+
+  OUTBOX_WEBHOOK_URL: url('OUTBOX_WEBHOOK_URL', ['http:', 'https:']),
+  OUTBOX_SIGNING_SECRET: optionalString.refine((value) => value === undefined || value.length >= 32, {
+    error: 'OUTBOX_SIGNING_SECRET should be at least 32 characters (generate one with `openssl rand -hex 32`)',
+  }),
+  OUTBOX_MAX_ATTEMPTS: integer('OUTBOX_MAX_ATTEMPTS', 1, 100).default(10),
+  OUTBOX_TIMEOUT_MS: integer('OUTBOX_TIMEOUT_MS', 100, 600_000).default(5000),
+  OUTBOX_POLL_INTERVAL_MS: integer('OUTBOX_POLL_INTERVAL_MS', 10, 60_000).default(500),
 
   AI_PROVIDER: z
     .enum(['none', 'gemini', 'manus', 'openai'], { error: 'AI_PROVIDER should be one of none, gemini, manus, openai' })
@@ -119,6 +131,11 @@ export interface Config {
     readonly redisKeyPrefix: string;
     readonly databaseUrl: string | undefined;
     readonly eventRetentionDays: number;
+    /**
+     * Lets a production process start although Redis has no persistence or may evict keys; the
+     * start-up checks then only warn.
+     */
+    readonly allowUnsafeRedis: boolean;
   };
   readonly worker: {
     /** Retries after the first attempt; the event is dead-lettered when attempt `maxRetries + 1` fails. */
@@ -136,6 +153,16 @@ export interface Config {
   readonly decisions: {
     /** Payments above this amount, in the currency's smallest unit, go to manual review. */
     readonly manualReviewAmount: number;
+  };
+  readonly outbox: {
+    /** Receiver of the outbox messages; unset means nothing is sent and messages stay pending. */
+    readonly webhookUrl: string | undefined;
+    /** Key of the `X-Pipeline-Signature` HMAC; set whenever `webhookUrl` is. */
+    readonly signingSecret: string | undefined;
+    /** Attempts per message, including the first, before it is marked failed. */
+    readonly maxAttempts: number;
+    readonly timeoutMs: number;
+    readonly pollIntervalMs: number;
   };
   readonly ai: {
     readonly provider: RawEnv['AI_PROVIDER'];
@@ -184,6 +211,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : 'REDIS_URL is set but DATABASE_URL is not: the distributed mode needs both (unset REDIS_URL to run embedded on SQLite)',
     );
   }
+  if (raw.OUTBOX_WEBHOOK_URL !== undefined && raw.OUTBOX_SIGNING_SECRET === undefined) {
+    problems.push(
+      'OUTBOX_WEBHOOK_URL is set but OUTBOX_SIGNING_SECRET is missing: outbox requests must be signed (generate a secret with `openssl rand -hex 32`)',
+    );
+  }
   problems.push(...aiProblems(raw));
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -204,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       redisKeyPrefix: raw.REDIS_KEY_PREFIX,
       databaseUrl: raw.DATABASE_URL,
       eventRetentionDays: raw.EVENT_RETENTION_DAYS,
+      allowUnsafeRedis: raw.ALLOW_UNSAFE_REDIS,
     },
     worker: {
       maxRetries: raw.MAX_RETRIES,
@@ -218,6 +251,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     admin: { token: raw.ADMIN_TOKEN },
     decisions: { manualReviewAmount: raw.MANUAL_REVIEW_AMOUNT },
+    outbox: {
+      webhookUrl: raw.OUTBOX_WEBHOOK_URL,
+      signingSecret: raw.OUTBOX_SIGNING_SECRET,
+      maxAttempts: raw.OUTBOX_MAX_ATTEMPTS,
+      timeoutMs: raw.OUTBOX_TIMEOUT_MS,
+      pollIntervalMs: raw.OUTBOX_POLL_INTERVAL_MS,
+    },
     ai: {
       provider: raw.AI_PROVIDER,
       timeoutMs: raw.AI_TIMEOUT_MS,
@@ -248,7 +288,7 @@ function aiProblems(raw: RawEnv): string[] {
     case 'gemini':
       return [
         ...(raw.GEMINI_API_KEY === undefined ? ['AI_PROVIDER is "gemini" but GEMINI_API_KEY is missing (create a key in Google AI Studio)'] : []),
-        ...(raw.GEMINI_MODEL === undefined ? ['AI_PROVIDER is "gemini" but GEMINI_MODEL is missing (for example gemini-2.5-flash)'] : []),
+        ...(raw.GEMINI_MODEL === undefined ? ['AI_PROVIDER is "gemini" but GEMINI_MODEL is missing (copy a current model id from Google AI Studio)'] : []),
       ];
     case 'manus':
       return raw.MANUS_API_KEY === undefined ? ['AI_PROVIDER is "manus" but MANUS_API_KEY is missing'] : [];
@@ -257,13 +297,14 @@ function aiProblems(raw: RawEnv): string[] {
         ...(raw.OPENAI_API_KEY === undefined && raw.OPENAI_BASE_URL === undefined
           ? ['AI_PROVIDER is "openai" but neither OPENAI_API_KEY nor OPENAI_BASE_URL is set (set a key, or the URL of a local server such as Ollama)']
           : []),
-        ...(raw.OPENAI_MODEL === undefined ? ['AI_PROVIDER is "openai" but OPENAI_MODEL is missing (for example gpt-4o-mini)'] : []),
+        ...(raw.OPENAI_MODEL === undefined ? ['AI_PROVIDER is "openai" but OPENAI_MODEL is missing (the model name your server serves)'] : []),
       ];
   }
 }
 
 function isSecretName(name: string): boolean {
-  return /SECRET|TOKEN|KEY|PASSWORD|DATABASE_URL|REDIS_URL/.test(name);
+  // A webhook URL may carry the receiver's token in its path or query.
+  return /SECRET|TOKEN|KEY|PASSWORD|DATABASE_URL|REDIS_URL|WEBHOOK_URL/.test(name);
 }
 
 function deepFreeze<T>(value: T): T {

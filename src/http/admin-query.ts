@@ -1,3 +1,4 @@
+import { OUTBOX_STATUSES, type OutboxStatus } from '../ledger/outbox.js';
 import { EVENT_STATUSES, type EventStatus } from '../store/ports.js';
 import { InvalidRequestError } from './errors.js';
 
@@ -30,6 +31,14 @@ export function parseStatus(value: string | undefined): EventStatus | undefined 
   if (value === undefined || value === '') return undefined;
   const status = EVENT_STATUSES.find((candidate) => candidate === value);
   if (status === undefined) throw invalidParameter('status', `one of ${EVENT_STATUSES.join(', ')}`, value);
+  return status;
+}
+
+/** Parses `status` of the outbox list: one of the outbox statuses, or undefined when absent or empty. */
+export function parseOutboxStatus(value: string | undefined): OutboxStatus | undefined {
+  if (value === undefined || value === '') return undefined;
+  const status = OUTBOX_STATUSES.find((candidate) => candidate === value);
+  if (status === undefined) throw invalidParameter('status', `one of ${OUTBOX_STATUSES.join(', ')}`, value);
   return status;
 }
 

@@ -2,9 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { InvalidTransitionError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { OutboxListFilter, OutboxMessageView, OutboxRetryResult } from '../outbox/admin.js';
 import type { EventStatus, EventStore, JobQueue } from '../store/ports.js';
-import { parseEventType, parseInclude, parseLimit, parseStatus } from './admin-query.js';
-import { NotReplayableError, UnauthorizedError } from './errors.js';
+import { parseEventType, parseInclude, parseLimit, parseOutboxStatus, parseStatus } from './admin-query.js';
+import { NotReplayableError, OutboxNotRetryableError, UnauthorizedError } from './errors.js';
 import { eventView } from './event-view.js';
 
 /** States `JobQueue.replay` accepts; a replay in any other state gets 409. */
@@ -18,11 +19,16 @@ export interface AdminRouteDependencies {
   readonly logger: Logger;
   readonly findLedgerRecord: (stripeObjectId: string) => Promise<unknown>;
   readonly findEnrichments?: ((eventId: string) => Promise<unknown[]>) | undefined;
+  /** Lists ledger outbox messages for `GET /admin/outbox`; the route is absent without it. */
+  readonly listOutbox?: ((filter: OutboxListFilter) => Promise<OutboxMessageView[]>) | undefined;
+  /** Moves a failed outbox message back to pending for `POST /admin/outbox/:id/retry`. */
+  readonly retryOutboxMessage?: ((messageId: string) => Promise<OutboxRetryResult>) | undefined;
 }
 
 /**
  * Creates the admin API, mounted under `/admin`: inspect events and dead letters, replay an event,
- * read the ledger record of a Stripe object. Every route needs the bearer token.
+ * read the ledger record of a Stripe object, list and retry outbox messages. Every route needs the
+ * bearer token.
  */
 export function createAdminRoutes(deps: AdminRouteDependencies): Hono {
   const app = new Hono();
@@ -65,6 +71,29 @@ export function createAdminRoutes(deps: AdminRouteDependencies): Hono {
     if (record === null || record === undefined) throw new NotFoundError('Ledger record for', stripeObjectId);
     return c.body(JSON.stringify(record), 200, { 'Content-Type': 'application/json; charset=UTF-8' });
   });
+
+  const { listOutbox, retryOutboxMessage } = deps;
+  if (listOutbox !== undefined) {
+    app.get('/outbox', async (c) => {
+      const messages = await listOutbox({ status: parseOutboxStatus(c.req.query('status')), limit: parseLimit(c.req.query('limit')) });
+      return c.json({ messages });
+    });
+  }
+  if (retryOutboxMessage !== undefined) {
+    app.post('/outbox/:id/retry', async (c) => {
+      const id = c.req.param('id');
+      const result = await retryOutboxMessage(id);
+      switch (result.kind) {
+        case 'not_found':
+          throw new NotFoundError('Outbox message', id);
+        case 'not_failed':
+          throw new OutboxNotRetryableError(id, result.status);
+        case 'retried':
+          deps.logger.info({ messageId: id, topic: result.message.topic }, 'outbox message queued again');
+          return c.json(result.message, 202);
+      }
+    });
+  }
 
   return app;
 }

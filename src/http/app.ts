@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import type { OutboxListFilter, OutboxMessageView, OutboxRetryResult } from '../outbox/admin.js';
 import { systemClock, type Clock, type EventStore, type JobQueue } from '../store/ports.js';
 import { createAdminRoutes } from './admin-routes.js';
 import { describeHttpError, errorResponse, responseFor } from './errors.js';
@@ -21,6 +22,10 @@ export interface HttpDependencies {
   readonly findLedgerRecord: (stripeObjectId: string) => Promise<unknown>;
   /** Enrichment results of an event for `GET /admin/events/:id`; the list is empty when absent. */
   readonly findEnrichments?: ((eventId: string) => Promise<unknown[]>) | undefined;
+  /** Ledger outbox messages for `GET /admin/outbox`; without it the route is not served. */
+  readonly listOutbox?: ((filter: OutboxListFilter) => Promise<OutboxMessageView[]>) | undefined;
+  /** Moves a failed outbox message back to pending for `POST /admin/outbox/:id/retry`; without it the route is not served. */
+  readonly retryOutboxMessage?: ((messageId: string) => Promise<OutboxRetryResult>) | undefined;
   /** Called after an event is accepted, for example to wake an embedded worker. */
   readonly onAccepted?: ((eventId: string) => void) | undefined;
   /** Clock for the signature timestamp tolerance; the system clock when absent. */
@@ -59,6 +64,8 @@ export function createApp(deps: HttpDependencies): Hono {
         logger,
         findLedgerRecord: deps.findLedgerRecord,
         findEnrichments: deps.findEnrichments,
+        listOutbox: deps.listOutbox,
+        retryOutboxMessage: deps.retryOutboxMessage,
       }),
     );
   }

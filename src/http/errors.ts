@@ -56,6 +56,15 @@ export class NotReplayableError extends PipelineError {
   }
 }
 
+/** Raised when an operator retries an outbox message that is not failed (409). */
+export class OutboxNotRetryableError extends PipelineError {
+  constructor(messageId: string, status: string) {
+    super('not_retryable', `Outbox message ${messageId} is ${status}; only failed messages can be retried.`, {
+      context: { messageId, status },
+    });
+  }
+}
+
 const INTERNAL_ERROR_MESSAGE = 'The server failed to handle the request. The error is logged; try again later.';
 
 /** The status, error code, message and extra headers of an error response. */
@@ -82,7 +91,9 @@ export function describeHttpError(error: unknown): HttpErrorDescription {
     return describe(401, error, { 'WWW-Authenticate': challenge });
   }
   if (error instanceof NotFoundError) return describe(404, error);
-  if (error instanceof NotReplayableError || error instanceof InvalidTransitionError) return describe(409, error);
+  if (error instanceof NotReplayableError || error instanceof InvalidTransitionError || error instanceof OutboxNotRetryableError) {
+    return describe(409, error);
+  }
   if (error instanceof StoreUnavailableError) {
     // Stripe retries any non-2xx response, so 503 turns a store outage into a later redelivery.
     return describe(503, {

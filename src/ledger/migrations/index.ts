@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import { ledgerSchemaMigration } from './0001_ledger.js';
 import { enrichmentsMigration } from './0002_enrichments.js';
+import { outboxDeliveryMigration } from './0003_outbox_delivery.js';
 
 /**
  * Ledger migrations by name. Kysely's Migrator runs them in the order of their names, so a new
@@ -9,4 +10,5 @@ import { enrichmentsMigration } from './0002_enrichments.js';
 export const ledgerMigrations: Record<string, Migration> = {
   '0001_ledger': ledgerSchemaMigration,
   '0002_enrichments': enrichmentsMigration,
+  '0003_outbox_delivery': outboxDeliveryMigration,
 };
