@@ -9,8 +9,8 @@ import { CommandError, EXIT_CONFIG, EXIT_FAILURE, loadCliConfig } from './contex
 import { parsePositiveInteger, runService } from './start-command.js';
 
 /**
- * The commands of the distributed mode: `serve` and `worker` run one role each so they scale
- * apart, `migrate` prepares the ledger database before a deploy, and `doctor` prints the
+ * Registers the commands of the distributed mode. `serve` and `worker` run one role each, so they
+ * scale apart. `migrate` prepares the ledger database before a deploy, and `doctor` prints the
  * self-checks. `start` keeps running both roles in one process.
  */
 export function registerProcessCommands(program: Command): void {
