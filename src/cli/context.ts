@@ -53,11 +53,15 @@ export function withResolvedSecrets(config: Config, create: boolean): { config: 
   }
 }
 
-/** Opens the backend the configuration selects. */
-export async function openBackend(config: Config, logger: Logger): Promise<Backend> {
+/**
+ * Opens the backend the configuration selects. Service processes enforce the start-up checks;
+ * inspection commands pass `checks: 'skip'`, so an operator can still look at events and dead
+ * letters while a check fails.
+ */
+export async function openBackend(config: Config, logger: Logger, options: { checks?: 'enforce' | 'skip' } = {}): Promise<Backend> {
   if (config.storage.redisUrl !== undefined && config.storage.databaseUrl !== undefined) {
     const { openDistributedBackend } = await import('../backend/distributed.js');
-    return openDistributedBackend({ config, logger });
+    return openDistributedBackend({ config, logger, checks: options.checks ?? 'enforce' });
   }
   return openEmbeddedBackend({ config, logger });
 }

@@ -66,7 +66,7 @@ export function registerEventCommands(program: Command): void {
 
 async function withBackend(work: (backend: Backend) => Promise<void>): Promise<void> {
   const config = loadCliConfig();
-  const backend = await openBackend(config, createSilentLogger());
+  const backend = await openBackend(config, createSilentLogger(), { checks: 'skip' });
   try {
     await work(backend);
   } finally {

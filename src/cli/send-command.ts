@@ -81,7 +81,7 @@ async function send(files: string[], options: SendOptions): Promise<void> {
 
 async function verify(copies: JourneyCopy[], eventIds: string[], timeoutSeconds: number): Promise<void> {
   const config = loadCliConfig();
-  const backend = await openBackend(config, createSilentLogger());
+  const backend = await openBackend(config, createSilentLogger(), { checks: 'skip' });
   try {
     const pending = await waitForEvents(backend, eventIds, timeoutSeconds * 1000);
     if (pending.length > 0) {
