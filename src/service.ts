@@ -81,7 +81,8 @@ export function createWorker(options: {
 export function createBackendEnrichment(options: { config: Config; backend: Backend; logger: Logger; metrics?: Metrics }): Enrichment {
   const { config, backend, metrics } = options;
   return createEnrichment(config, {
-    logger: options.logger.child({ component: 'enrichment' }),
+    // createEnrichment adds its own `component` field to the logger.
+    logger: options.logger,
     ledger: backend.ledger,
     loadEvent: async (eventId) => {
       const record = await backend.events.get(eventId);

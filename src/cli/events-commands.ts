@@ -54,9 +54,15 @@ export function registerEventCommands(program: Command): void {
             await backend.queue.replay(eventId);
             console.log(`queued ${eventId}`);
           } catch (error) {
-            if (!(error instanceof NotFoundError) && !(error instanceof InvalidTransitionError)) throw error;
-            failed += 1;
-            console.log(`skipped ${eventId}: ${error.message}`);
+            if (error instanceof NotFoundError) {
+              failed += 1;
+              console.log(`skipped ${eventId}: no such event; list dead letters with \`dead-letters list\``);
+            } else if (error instanceof InvalidTransitionError) {
+              failed += 1;
+              console.log(`skipped ${eventId}: it is ${String(error.context.from)}, and only failed or dead events can be replayed`);
+            } else {
+              throw error;
+            }
           }
         }
         if (failed > 0) throw new CommandError(`${failed} of ${eventIds.length} events were not replayed.`);

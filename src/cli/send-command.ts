@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Backend } from '../backend/types.js';
 import { findMismatches, type Mismatch } from '../samples/compare.js';
@@ -81,6 +82,15 @@ async function send(files: string[], options: SendOptions): Promise<void> {
 
 async function verify(copies: JourneyCopy[], eventIds: string[], timeoutSeconds: number): Promise<void> {
   const config = loadCliConfig();
+  const distributed = config.storage.redisUrl !== undefined && config.storage.databaseUrl !== undefined;
+  if (!distributed && !existsSync(config.storage.sqlitePath)) {
+    throw new CommandError(
+      `No embedded store at ${config.storage.sqlitePath}. Run \`send --verify\` with the same DATA_DIR or SQLITE_PATH ` +
+        '(or REDIS_URL and DATABASE_URL) as the running service.',
+      EXIT_CONFIG,
+    );
+  }
+  console.log(`checking the ${distributed ? 'distributed (Redis and PostgreSQL)' : `embedded store at ${config.storage.sqlitePath}`} ledger`);
   const backend = await openBackend(config, createSilentLogger(), { checks: 'skip' });
   try {
     const pending = await waitForEvents(backend, eventIds, timeoutSeconds * 1000);

@@ -49,10 +49,16 @@ const url = (name: string, protocols: string[]) =>
   );
 
 const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'], { error: 'NODE_ENV should be one of development, production, test' })
+    .default('development'),
   HOST: z.string().default('127.0.0.1'),
   PORT: integer('PORT', 0, 65535).default(3000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'LOG_LEVEL should be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
 
   STRIPE_WEBHOOK_SECRET: secretList,
   STRIPE_SIGNATURE_TOLERANCE_SECONDS: integer('STRIPE_SIGNATURE_TOLERANCE_SECONDS', 1, 86_400).default(300),
