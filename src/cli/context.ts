@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { loadConfig, withWebhookSecrets, type Config } from '../config/config.js';
 import { resolveWebhookSecrets } from '../config/dev-secret.js';
 import { openEmbeddedBackend } from '../backend/embedded.js';
@@ -64,4 +65,28 @@ export async function openBackend(config: Config, logger: Logger, options: { che
     return openDistributedBackend({ config, logger, checks: options.checks ?? 'enforce' });
   }
   return openEmbeddedBackend({ config, logger });
+}
+
+/**
+ * Opens the backend for a command that only inspects or repairs recorded events. In embedded mode it
+ * refuses a store file that does not exist, so a mistyped DATA_DIR is reported instead of silently
+ * creating an empty database.
+ */
+export async function openExistingBackend(config: Config, logger: Logger): Promise<Backend> {
+  const distributed = config.storage.redisUrl !== undefined && config.storage.databaseUrl !== undefined;
+  if (!distributed && !existsSync(config.storage.sqlitePath)) {
+    throw new CommandError(
+      `No embedded store at ${config.storage.sqlitePath}. Use the same DATA_DIR or SQLITE_PATH ` +
+        '(or REDIS_URL and DATABASE_URL) as the running service.',
+      EXIT_CONFIG,
+    );
+  }
+  return openBackend(config, logger, { checks: 'skip' });
+}
+
+/** Names the store a command reads, so its output cannot be mistaken for another deployment's. */
+export function describeStore(config: Config): string {
+  return config.storage.redisUrl !== undefined && config.storage.databaseUrl !== undefined
+    ? 'the distributed store (Redis and PostgreSQL)'
+    : `the embedded store at ${config.storage.sqlitePath}`;
 }

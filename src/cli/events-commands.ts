@@ -3,7 +3,7 @@ import type { Backend } from '../backend/types.js';
 import { InvalidTransitionError, NotFoundError } from '../errors.js';
 import { createSilentLogger } from '../logger.js';
 import { EVENT_STATUSES, type EventRecord, type EventStatus } from '../store/ports.js';
-import { CommandError, loadCliConfig, openBackend } from './context.js';
+import { CommandError, loadCliConfig, openExistingBackend } from './context.js';
 
 export function registerEventCommands(program: Command): void {
   const events = program.command('events').description('inspect recorded events');
@@ -72,7 +72,7 @@ export function registerEventCommands(program: Command): void {
 
 async function withBackend(work: (backend: Backend) => Promise<void>): Promise<void> {
   const config = loadCliConfig();
-  const backend = await openBackend(config, createSilentLogger(), { checks: 'skip' });
+  const backend = await openExistingBackend(config, createSilentLogger());
   try {
     await work(backend);
   } finally {
@@ -94,11 +94,12 @@ function printRecords(records: EventRecord[], json: boolean): void {
     console.log('no events');
     return;
   }
+  console.log(['received at'.padEnd(24), 'status'.padEnd(10), 'attempts', 'event id', 'type', 'action', 'last error'].join(' '));
   for (const record of records) {
     const action = record.decision?.action ?? '-';
     const error = record.lastError === null ? '' : `  ${record.lastError}`;
     console.log(
-      `${record.receivedAt.toISOString()}  ${record.status.padEnd(10)} ${String(record.attempts).padStart(2)}  ${record.id}  ${record.type}  ${action}${error}`,
+      `${record.receivedAt.toISOString()} ${record.status.padEnd(10)} ${String(record.attempts).padStart(8)} ${record.id} ${record.type} ${action}${error}`,
     );
   }
 }

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Backend } from '../backend/types.js';
 import { findMismatches, type Mismatch } from '../samples/compare.js';
@@ -8,7 +7,7 @@ import { findJourney, listSampleFiles, loadJourneys, readSample } from '../sampl
 import { instantiateJourney, type JourneyCopy } from '../samples/instantiate.js';
 import { readJourneyState } from '../samples/journey-state.js';
 import { createSilentLogger } from '../logger.js';
-import { CommandError, EXIT_CONFIG, loadCliConfig, openBackend, withResolvedSecrets } from './context.js';
+import { CommandError, describeStore, EXIT_CONFIG, loadCliConfig, openExistingBackend, withResolvedSecrets } from './context.js';
 
 interface SendOptions {
   journey?: string[];
@@ -72,7 +71,14 @@ async function send(files: string[], options: SendOptions): Promise<void> {
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${result.status || 'no response'} ${result.eventId} ${result.label}${note}`);
   }
   console.log(`\n${results.length - failures} of ${results.length} deliveries accepted by ${url}`);
-  if (failures > 0) throw new CommandError(`${failures} deliveries failed; see the lines marked FAIL.`);
+  if (failures > 0) {
+    const unreachable = results.every((result) => result.status === 0);
+    throw new CommandError(
+      unreachable
+        ? `Nothing answers at ${url}. Start the service (npm start), or pass --url, or set PORT to the port it listens on.`
+        : `${failures} deliveries failed; see the lines marked FAIL.`,
+    );
+  }
 
   if (options.verify === true) {
     const eventIds = [...new Set(results.map((result) => result.eventId))];
@@ -82,16 +88,8 @@ async function send(files: string[], options: SendOptions): Promise<void> {
 
 async function verify(copies: JourneyCopy[], eventIds: string[], timeoutSeconds: number): Promise<void> {
   const config = loadCliConfig();
-  const distributed = config.storage.redisUrl !== undefined && config.storage.databaseUrl !== undefined;
-  if (!distributed && !existsSync(config.storage.sqlitePath)) {
-    throw new CommandError(
-      `No embedded store at ${config.storage.sqlitePath}. Run \`send --verify\` with the same DATA_DIR or SQLITE_PATH ` +
-        '(or REDIS_URL and DATABASE_URL) as the running service.',
-      EXIT_CONFIG,
-    );
-  }
-  console.log(`checking the ${distributed ? 'distributed (Redis and PostgreSQL)' : `embedded store at ${config.storage.sqlitePath}`} ledger`);
-  const backend = await openBackend(config, createSilentLogger(), { checks: 'skip' });
+  const backend = await openExistingBackend(config, createSilentLogger());
+  console.log(`checking the ledger in ${describeStore(config)}`);
   try {
     const pending = await waitForEvents(backend, eventIds, timeoutSeconds * 1000);
     if (pending.length > 0) {

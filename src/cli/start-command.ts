@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { startService, type ServiceRole } from '../service.js';
-import { createCliLogger, loadCliConfig, openBackend, withResolvedSecrets } from './context.js';
+import { CommandError, createCliLogger, EXIT_CONFIG, loadCliConfig, openBackend, withResolvedSecrets } from './context.js';
 
 /**
  * Runs the service until SIGTERM or SIGINT, then stops claiming, finishes the jobs in flight
@@ -23,7 +23,13 @@ export async function runService(role: ServiceRole, options: { concurrency?: num
   }
 
   const backend = await openBackend(config, logger);
-  const service = await startService({ config, backend, logger, role, ...(options.concurrency ? { concurrency: options.concurrency } : {}) });
+  let service: Awaited<ReturnType<typeof startService>>;
+  try {
+    service = await startService({ config, backend, logger, role, ...(options.concurrency ? { concurrency: options.concurrency } : {}) });
+  } catch (error) {
+    await backend.close();
+    throw listenError(error, config.http.host, config.http.port) ?? error;
+  }
   if (service.port !== null) {
     console.error(`Listening on http://${config.http.host}:${service.port}/webhooks/stripe (${backend.kind} backend)\n`);
   }
@@ -54,4 +60,20 @@ export function parsePositiveInteger(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError(`expected a whole number of at least 1, got "${value}"`);
   return parsed;
+}
+
+/** Turns a failure to listen into a message that names HOST or PORT; null for any other error. */
+function listenError(error: unknown, host: string, port: number): CommandError | null {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new CommandError(`Port ${port} on ${host} is already in use; stop the other process or set PORT to a free port.`, EXIT_CONFIG);
+    case 'EACCES':
+      return new CommandError(`Listening on port ${port} is not permitted; set PORT to a port above 1023.`, EXIT_CONFIG);
+    case 'ENOTFOUND':
+    case 'EADDRNOTAVAIL':
+      return new CommandError(`HOST "${host}" is not an address of this machine; use 127.0.0.1, 0.0.0.0 or one of its addresses.`, EXIT_CONFIG);
+    default:
+      return null;
+  }
 }

@@ -38,7 +38,7 @@ describe('sqlite store files', () => {
 
     expect(database.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(database.pragma('synchronous', { simple: true })).toBe(2);
-    expect(database.pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(database.pragma('busy_timeout', { simple: true })).toBe(250);
     database.close();
   });
 
