@@ -73,6 +73,7 @@ function listenError(error: unknown, host: string, port: number): CommandError |
     case 'ENOTFOUND':
     case 'EADDRNOTAVAIL':
       return new CommandError(`HOST "${host}" is not an address of this machine; use 127.0.0.1, 0.0.0.0 or one of its addresses.`, EXIT_CONFIG);
+    case undefined:
     default:
       return null;
   }
