@@ -6,7 +6,8 @@ import { findEnrichments } from './enrichment/ledger-store.js';
 import { enrichmentRequestFor } from './enrichment/ports.js';
 import { withReviewAdvice } from './enrichment/review-advice.js';
 import { createApp } from './http/app.js';
-import { startHttpServer } from './http/server.js';
+import { startMetricsServer } from './http/metrics-app.js';
+import { startHttpServer, type RunningHttpServer } from './http/server.js';
 import { applyEvent } from './ledger/apply.js';
 import { lockKeyFor } from './ledger/lock-key.js';
 import { findLedgerRecord } from './ledger/read.js';
@@ -23,6 +24,8 @@ export type ServiceRole = 'all' | 'serve' | 'worker';
 export interface RunningService {
   /** Port the HTTP server listens on; null for a worker-only process. */
   readonly port: number | null;
+  /** Port of a worker's metrics server (METRICS_PORT); null when it has none. */
+  readonly metricsPort: number | null;
   readonly worker: PipelineWorker | null;
   /** Sends ledger outbox messages; null for an HTTP-only process or when OUTBOX_WEBHOOK_URL is unset. */
   readonly outboxRelay: OutboxRelay | null;
@@ -80,7 +83,7 @@ export function createWorker(options: {
 /** Sets up AI enrichment on the backend's queue store; a no-op object when AI_PROVIDER=none. */
 export function createBackendEnrichment(options: { config: Config; backend: Backend; logger: Logger; metrics?: Metrics }): Enrichment {
   const { config, backend, metrics } = options;
-  return createEnrichment(config, {
+  const enrichment = createEnrichment(config, {
     // createEnrichment adds its own `component` field to the logger.
     logger: options.logger,
     ledger: backend.ledger,
@@ -96,6 +99,9 @@ export function createBackendEnrichment(options: { config: Config; backend: Back
         }
       : {}),
   });
+  // The gauge otherwise has no series until a breaker first changes state.
+  for (const [provider, state] of Object.entries(enrichment.breakerStates())) metrics?.setBreakerState(provider, state);
+  return enrichment;
 }
 
 /** Starts the HTTP server, the worker, or both on one backend, as the role asks. */
@@ -115,6 +121,7 @@ export async function startService(options: {
       ? null
       : createWorker({ config, backend, logger, metrics, concurrency: options.concurrency, ...(enrichment ? { enrichment } : {}) });
   const outboxRelay = role === 'serve' ? null : createOutboxRelay({ config, ledger: backend.ledger, logger });
+  const readiness = async (): Promise<ReadinessChecks> => ({ ...(await backend.readiness()), ...breakerChecks(enrichment) });
 
   let server: { port: number; close(): Promise<void> } | null = null;
   if (role !== 'worker') {
@@ -124,7 +131,7 @@ export async function startService(options: {
       queue: backend.queue,
       logger: logger.child({ component: 'http' }),
       metrics,
-      readiness: async () => ({ ...(await backend.readiness()), ...breakerChecks(enrichment) }),
+      readiness,
       findLedgerRecord: async (id) => withReviewAdvice(backend.ledger, await findLedgerRecord(backend.ledger, id)),
       findEnrichments: (eventId) => findEnrichments(backend.ledger, eventId),
       listOutbox: (filter) => listOutboxMessages(backend.ledger, filter),
@@ -137,6 +144,13 @@ export async function startService(options: {
     });
     server = await startHttpServer(app, { host: config.http.host, port: config.http.port, logger });
   }
+  let metricsServer: RunningHttpServer | null = null;
+  try {
+    metricsServer = await startWorkerMetrics({ config, backend, logger, role, metrics, readiness });
+  } catch (error) {
+    await enrichment?.close();
+    throw error;
+  }
   worker?.start();
   enrichment?.runner?.start();
   outboxRelay?.start();
@@ -144,11 +158,12 @@ export async function startService(options: {
     logger.info({ role }, 'outbox relay off: OUTBOX_WEBHOOK_URL is unset, so outbox messages stay pending');
   }
   const maintenance = worker === null ? null : startMaintenance(backend, logger);
-  logger.info({ role, backend: backend.kind, port: server?.port ?? null }, 'service started');
+  logger.info({ role, backend: backend.kind, port: server?.port ?? null, metricsPort: metricsServer?.port ?? null }, 'service started');
 
   let stopping: Promise<void> | null = null;
   return {
     port: server?.port ?? null,
+    metricsPort: metricsServer?.port ?? null,
     worker,
     outboxRelay,
     metrics,
@@ -161,12 +176,40 @@ export async function startService(options: {
         // The relay keeps polling while the worker finishes its last jobs, and stops before the ledger closes.
         await outboxRelay?.stop();
         await enrichment?.close();
+        // The metrics server keeps serving scrapes and probes until the work has stopped.
+        await metricsServer?.close();
         await backend.close();
         logger.info({ role }, 'service stopped');
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * Starts the metrics server of a `worker` when METRICS_PORT is set, so the worker's own metrics
+ * (events processed, processing duration, enrichment calls, breaker states) can be scraped. A
+ * process with ingest serves them on PORT instead and ignores METRICS_PORT. The queue depth is
+ * store-wide, so every process that serves metrics reports the same value.
+ */
+async function startWorkerMetrics(options: {
+  config: Config;
+  backend: Backend;
+  logger: Logger;
+  role: ServiceRole;
+  metrics: Metrics;
+  readiness: () => Promise<ReadinessChecks>;
+}): Promise<RunningHttpServer | null> {
+  const { config, backend, logger, role, metrics } = options;
+  const port = config.http.metricsPort;
+  if (port === undefined) return null;
+  if (role !== 'worker') {
+    logger.info({ role, metricsPort: port }, 'METRICS_PORT ignored: this process serves /metrics on PORT');
+    return null;
+  }
+  metrics.setQueueDepthSource(() => backend.events.countByStatus(), logger);
+  const metricsLogger = logger.child({ component: 'metrics' });
+  return startMetricsServer({ host: config.http.host, port, readiness: options.readiness, metrics, logger: metricsLogger });
 }
 
 /**

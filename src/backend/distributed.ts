@@ -2,8 +2,9 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config/config.js';
 import { runStartupChecks } from '../doctor/checks.js';
 import { enforceStartupChecks } from '../doctor/enforce.js';
+import { describePostgresFailure, postgresFailureMessage } from '../doctor/postgres-failure.js';
 import { ConfigError, describeError, PipelineError, StoreUnavailableError } from '../errors.js';
-import { migrateLedger, pendingLedgerMigrations } from '../ledger/migrate.js';
+import { LedgerMigrationError, migrateLedger, pendingLedgerMigrations } from '../ledger/migrate.js';
 import { createPostgresLedger, describePostgresUrl, pingPostgres, postgresMigrationOptions } from '../ledger/postgres.js';
 import type { LedgerDatabase } from '../ledger/schema.js';
 import type { Logger } from '../logger.js';
@@ -67,13 +68,16 @@ export async function openDistributedBackend(options: DistributedBackendOptions)
   // Sized for one worker process: a connection per concurrent job plus two for ingest and admin reads.
   const ledger = createPostgresLedger({ url: databaseUrl, logger, maxConnections: config.worker.concurrency + 2 });
 
+  const target = describePostgresUrl(databaseUrl);
   try {
     await prepareLedger(ledger, config, logger).catch((error: unknown) => {
-      if (error instanceof PipelineError) throw error;
-      throw new StoreUnavailableError(
-        `PostgreSQL is not reachable at ${describePostgresUrl(databaseUrl)}: ${describeError(error)}. Start PostgreSQL or correct DATABASE_URL.`,
-        { cause: error },
-      );
+      // Pending migrations and a missing schema carry their own message and fix.
+      if (error instanceof PipelineError && !(error instanceof LedgerMigrationError)) throw error;
+      logger.error({ postgres: target, err: describeError(error) }, 'preparing the postgresql ledger failed');
+      throw new StoreUnavailableError(postgresFailureMessage(error, { target, action: 'Reading the ledger migrations' }), {
+        cause: error,
+        context: { postgres: target },
+      });
     });
     if (options.checks !== 'skip') {
       const checks = await runStartupChecks({ config, redis: store.redis, pendingMigrations: [] });
@@ -83,7 +87,7 @@ export async function openDistributedBackend(options: DistributedBackendOptions)
     await closeBoth(store, ledger, logger);
     throw error;
   }
-  logger.info({ postgres: describePostgresUrl(databaseUrl) }, 'distributed backend opened');
+  logger.info({ postgres: target }, 'distributed backend opened');
 
   let closing: Promise<void> | null = null;
   return {
@@ -93,7 +97,7 @@ export async function openDistributedBackend(options: DistributedBackendOptions)
     queue: store.queue,
     locks: store.locks,
     ledger,
-    readiness: () => checkReadiness(store, ledger),
+    readiness: () => checkReadiness(store, ledger, target),
     close(): Promise<void> {
       closing ??= closeBoth(store, ledger, logger);
       return closing;
@@ -114,15 +118,13 @@ async function prepareLedger(ledger: Kysely<LedgerDatabase>, config: Config, log
   logger.info({ migrations: pending, env: config.env }, 'ledger migrated on start (development and test only)');
 }
 
-async function checkReadiness(store: RedisStore, ledger: Kysely<LedgerDatabase>): Promise<ReadinessChecks> {
+/** Checks both services; a failure's detail names the service, its address and the reason, never the driver's text. */
+async function checkReadiness(store: RedisStore, ledger: Kysely<LedgerDatabase>, postgresTarget: string): Promise<ReadinessChecks> {
   const [redis, postgres] = await Promise.all([
-    store.redis.ping().then(
-      () => ({ ok: true }),
-      (error: unknown) => ({ ok: false, detail: describeError(error) }),
-    ),
+    store.checkReady(),
     pingPostgres(ledger).then(
       () => ({ ok: true }),
-      (error: unknown) => ({ ok: false, detail: describeError(error) }),
+      (error: unknown) => ({ ok: false, detail: `PostgreSQL at ${postgresTarget} did not answer select 1: ${describePostgresFailure(error).reason}.` }),
     ),
   ]);
   return { redis, postgres };

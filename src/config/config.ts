@@ -54,6 +54,8 @@ const envSchema = z.object({
     .default('development'),
   HOST: z.string().default('127.0.0.1'),
   PORT: integer('PORT', 0, 65535).default(3000),
+  // Empty means unset, like the other optional settings, rather than port 0.
+  METRICS_PORT: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), integer('METRICS_PORT', 0, 65535).optional()),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'LOG_LEVEL should be one of fatal, error, warn, info, debug, trace, silent',
@@ -122,7 +124,13 @@ export type RawEnv = z.infer<typeof envSchema>;
 
 export interface Config {
   readonly env: RawEnv['NODE_ENV'];
-  readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    /** Port on which a `worker` process serves /metrics, /healthz and /readyz; undefined means none. */
+    readonly metricsPort: number | undefined;
+  };
   readonly logLevel: RawEnv['LOG_LEVEL'];
   readonly stripe: {
     /** Endpoint secrets (`whsec_…`); a request verifies if any of them matches. Empty until resolved at start-up. */
@@ -228,7 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(raw.DATA_DIR);
   return deepFreeze({
     env: raw.NODE_ENV,
-    http: { host: raw.HOST, port: raw.PORT, bodyLimitBytes: raw.BODY_LIMIT_BYTES },
+    http: { host: raw.HOST, port: raw.PORT, bodyLimitBytes: raw.BODY_LIMIT_BYTES, metricsPort: raw.METRICS_PORT },
     logLevel: raw.LOG_LEVEL,
     stripe: {
       webhookSecrets: raw.STRIPE_WEBHOOK_SECRET,

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { resolveWebhookSecrets } from '../config/dev-secret.js';
-import { ConfigError, describeError } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { redisFailureReason } from '../store/redis/failures.js';
 import { checkLeaseTimes, checkRedisSafety, type SafetyCheck } from '../store/redis/index.js';
 
 /**
@@ -48,7 +49,7 @@ export async function redisChecks(redis: Redis): Promise<StartupCheck[]> {
         name: 'redis-connection',
         ok: false,
         severity: 'danger',
-        detail: `Redis returned no reply to INFO: ${describeError(error)}.`,
+        detail: `Redis returned no reply to INFO: ${redisFailureReason(error)}.`,
         fix: 'Start Redis or correct REDIS_URL, then run `doctor` again.',
         overrideSetting: null,
       },
@@ -83,9 +84,13 @@ export function migrationCheck(pending: readonly string[]): StartupCheck {
   };
 }
 
-/** Reports a failed connection to a dependency as a failed danger check. */
-export function connectionCheck(name: string, error: unknown, fix: string): StartupCheck {
-  return { name, ok: false, severity: 'danger', detail: `Connecting failed: ${describeError(error)}.`, fix, overrideSetting: null };
+/**
+ * Reports a failed connection to a dependency as a failed danger check. `detail` names the
+ * service, its address and the reason, such as "Connecting to Redis at 127.0.0.1:6379 failed:
+ * connection refused."
+ */
+export function connectionCheck(name: string, detail: string, fix: string): StartupCheck {
+  return { name, ok: false, severity: 'danger', detail, fix, overrideSetting: null };
 }
 
 /**

@@ -2,10 +2,13 @@ import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/config.js';
 import { pendingLedgerMigrations } from '../ledger/migrate.js';
-import { createPostgresLedger, postgresMigrationOptions } from '../ledger/postgres.js';
+import { createPostgresLedger, describePostgresUrl, postgresMigrationOptions } from '../ledger/postgres.js';
 import type { LedgerDatabase } from '../ledger/schema.js';
 import type { Logger } from '../logger.js';
+import { describeRedisUrl } from '../store/redis/connection.js';
+import { connectionFix, connectRedis, RedisConnectionWatch, RedisUnavailableError } from '../store/redis/failures.js';
 import { connectionCheck, leaseChecks, migrationCheck, redisChecks, webhookSecretCheck, type StartupCheck } from './checks.js';
+import { describePostgresFailure } from './postgres-failure.js';
 
 export interface DoctorReport {
   readonly backend: 'embedded' | 'distributed';
@@ -45,13 +48,14 @@ async function checkRedis(url: string): Promise<StartupCheck[]> {
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  // Connection errors surface through connect(); the listener keeps ioredis from reporting them twice.
+  // Connection errors surface through connectRedis; the listener keeps ioredis from printing them.
   redis.on('error', () => undefined);
+  const target = describeRedisUrl(url);
   try {
-    await redis.connect();
+    await connectRedis(redis, new RedisConnectionWatch(redis, target));
   } catch (error) {
-    redis.disconnect();
-    return [connectionCheck('redis-connection', error, 'Start Redis or correct REDIS_URL.')];
+    if (!(error instanceof RedisUnavailableError)) throw error;
+    return [connectionCheck('redis-connection', `Connecting to Redis at ${target} failed: ${error.reason}.`, connectionFix(error.reason))];
   }
   try {
     return await redisChecks(redis);
@@ -66,7 +70,9 @@ async function checkMigrations(url: string, logger: Logger): Promise<StartupChec
     const pending = await pendingLedgerMigrations(ledger, await postgresMigrationOptions(ledger));
     return migrationCheck(pending);
   } catch (error) {
-    return connectionCheck('postgres-connection', error, 'Start PostgreSQL or correct DATABASE_URL (and its search_path).');
+    const failure = describePostgresFailure(error);
+    const what = failure.duringConnect ? 'Connecting to PostgreSQL' : 'Reading the ledger migrations from PostgreSQL';
+    return connectionCheck('postgres-connection', `${what} at ${describePostgresUrl(url)} failed: ${failure.reason}.`, failure.fix);
   } finally {
     await ledger.destroy();
   }

@@ -30,13 +30,18 @@ export interface HttpDependencies {
   readonly onAccepted?: ((eventId: string) => void) | undefined;
   /** Clock for the signature timestamp tolerance; the system clock when absent. */
   readonly clock?: Clock | undefined;
+  /**
+   * Path of the webhook endpoint; `/webhooks/stripe` when absent. A serverless platform that routes
+   * by file name passes the path it calls the function with, such as `/api/webhooks/stripe`.
+   */
+  readonly webhookPath?: string | undefined;
 }
 
 /**
- * Builds the HTTP application: the Stripe webhook endpoint, health, readiness and metrics, and the
- * admin API under `/admin` when `config.admin.token` is set (otherwise `/admin/*` is 404). It is
- * written against the Web Request/Response types, so it runs under Node and serverless platforms.
- * It also points the metrics' queue depth gauge at the event store.
+ * Builds the HTTP application: the Stripe webhook endpoint at `webhookPath`, health, readiness and
+ * metrics, and the admin API under `/admin` when `config.admin.token` is set (otherwise `/admin/*`
+ * is 404). It is written against the Web Request/Response types, so it runs under Node and
+ * serverless platforms. It also points the metrics' queue depth gauge at the event store.
  */
 export function createApp(deps: HttpDependencies): Hono {
   const { config, logger, metrics } = deps;
@@ -50,6 +55,7 @@ export function createApp(deps: HttpDependencies): Hono {
       logger,
       metrics,
       clock: deps.clock ?? systemClock,
+      webhookPath: deps.webhookPath,
       onAccepted: deps.onAccepted,
     }),
   );
@@ -71,7 +77,15 @@ export function createApp(deps: HttpDependencies): Hono {
   }
 
   metrics.setQueueDepthSource(() => deps.events.countByStatus(), logger);
+  handleErrors(app, logger);
+  return app;
+}
 
+/**
+ * Responds to unknown routes with 404 and to every error with the JSON error body that
+ * `describeHttpError` chooses, logging 5xx at error and 4xx at info.
+ */
+export function handleErrors(app: Hono, logger: Logger): void {
   app.notFound((c) => errorResponse(new NotFoundError('Route', `${c.req.method} ${c.req.path}`)));
 
   app.onError((error, c) => {
@@ -84,8 +98,6 @@ export function createApp(deps: HttpDependencies): Hono {
     }
     return responseFor(description);
   });
-
-  return app;
 }
 
 /**

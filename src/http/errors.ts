@@ -6,6 +6,7 @@ import {
   StoreUnavailableError,
   WebhookRejectedError,
 } from '../errors.js';
+import { RedisUnavailableError } from '../store/redis/failures.js';
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -65,7 +66,20 @@ export class OutboxNotRetryableError extends PipelineError {
   }
 }
 
+/**
+ * Raised by ingest when the store did not confirm that it recorded and enqueued the event (503).
+ * After a timeout or a dropped connection the write may still have happened, so the message
+ * promises only the redelivery: a later delivery is then acknowledged as a duplicate, and the event
+ * is processed either way.
+ */
+export class EventNotConfirmedError extends StoreUnavailableError {
+  constructor(eventId: string, cause: unknown) {
+    super('The event could not be confirmed as recorded; Stripe will deliver it again.', { cause, context: { eventId } });
+  }
+}
+
 const INTERNAL_ERROR_MESSAGE = 'The server failed to handle the request. The error is logged; try again later.';
+const STORE_UNAVAILABLE_MESSAGE = 'The event store is unavailable; the error is logged. Try again later.';
 
 /** The status, error code, message and extra headers of an error response. */
 export interface HttpErrorDescription {
@@ -96,10 +110,10 @@ export function describeHttpError(error: unknown): HttpErrorDescription {
   }
   if (error instanceof StoreUnavailableError) {
     // Stripe retries any non-2xx response, so 503 turns a store outage into a later redelivery.
-    return describe(503, {
-      code: error.code,
-      message: 'The event store is unavailable, so nothing was recorded. Retry later; Stripe retries webhook deliveries by itself.',
-    });
+    // Only messages written for responses are passed on: the ingest one, and a Redis failure's
+    // (address and reason, never the client's text). Any other store message stays in the log.
+    const message = error instanceof EventNotConfirmedError || error instanceof RedisUnavailableError ? error.message : STORE_UNAVAILABLE_MESSAGE;
+    return describe(503, { code: error.code, message });
   }
   if (error instanceof HTTPException && error.status < 500) {
     return describe(error.status, { code: 'bad_request', message: 'The request is invalid.' });

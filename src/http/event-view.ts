@@ -11,6 +11,7 @@ export interface EventView {
   readonly account: string | null;
   readonly status: EventStatus;
   readonly attempts: number;
+  /** Error of the latest failed attempt; null once an attempt has processed the event. */
   readonly lastError: string | null;
   readonly decision: Decision | null;
   readonly receivedAt: string;

@@ -6,7 +6,7 @@ import { StoreUnavailableError, WebhookRejectedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics, WebhookOutcome } from '../metrics.js';
 import type { Clock, EventStore, IncomingEvent, IngestOutcome } from '../store/ports.js';
-import { describeHttpError, jsonResponse, MethodNotAllowedError, responseFor, type HttpErrorDescription } from './errors.js';
+import { describeHttpError, EventNotConfirmedError, jsonResponse, MethodNotAllowedError, responseFor, type HttpErrorDescription } from './errors.js';
 import { decodeUtf8Body, readBodyWithLimit } from './read-body.js';
 import { verifyStripeSignature } from './verify-signature.js';
 
@@ -18,22 +18,36 @@ export interface WebhookRouteDependencies {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly clock: Clock;
+  /** Path of the endpoint; WEBHOOK_PATH (`/webhooks/stripe`) when absent. */
+  readonly webhookPath?: string | undefined;
   /** Called after an event is accepted, for example to wake an embedded worker. Must not throw. */
   readonly onAccepted?: ((eventId: string) => void) | undefined;
 }
 
 /**
- * Creates `POST /webhooks/stripe`: verify, record and enqueue, respond. Nothing else happens on
- * this path (no decision, no ledger, no enrichment), because Stripe waits for the response and the
- * target is a p99 well under 10 ms. Any other method gets 405.
+ * Creates `POST /webhooks/stripe` (or `webhookPath`): verify, record and enqueue, respond. Nothing
+ * else happens on this path (no decision, no ledger, no enrichment), because Stripe waits for the
+ * response and the target is a p99 well under 10 ms. Any other method gets 405.
  */
 export function createWebhookRoutes(deps: WebhookRouteDependencies): Hono {
+  const path = checkWebhookPath(deps.webhookPath ?? WEBHOOK_PATH);
   const app = new Hono();
-  app.post(WEBHOOK_PATH, (c) => handleDelivery(c.req.raw, deps));
-  app.all(WEBHOOK_PATH, (c) => {
+  app.post(path, (c) => handleDelivery(c.req.raw, deps));
+  app.all(path, (c) => {
     throw new MethodNotAllowedError(c.req.method, ['POST']);
   });
   return app;
+}
+
+/**
+ * Returns `path` when it can be a webhook path: it starts with `/` and contains no route parameters,
+ * wildcards, query or fragment. Throws RangeError otherwise.
+ */
+export function checkWebhookPath(path: string): string {
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(path)) {
+    throw new RangeError(`webhookPath should be a path such as /api/webhooks/stripe (letters, digits, ".", "_", "~", "-" between slashes), got ${JSON.stringify(path)}`);
+  }
+  return path;
 }
 
 async function handleDelivery(request: Request, deps: WebhookRouteDependencies): Promise<Response> {
@@ -79,16 +93,12 @@ function parseEvent(payload: string): StripeEvent {
   return parsed.event;
 }
 
-/** Records the event; any store failure becomes StoreUnavailableError so the response is 503 and Stripe retries. */
+/** Records the event; any store failure becomes EventNotConfirmedError, so the response is 503 and Stripe delivers the event again. */
 async function ingest(events: EventStore, event: IncomingEvent): Promise<IngestOutcome> {
   try {
     return await events.ingest(event);
   } catch (error) {
-    if (error instanceof StoreUnavailableError) throw error;
-    throw new StoreUnavailableError('The event store failed to record the event.', {
-      cause: error,
-      context: { eventId: event.id },
-    });
+    throw new EventNotConfirmedError(event.id, error);
   }
 }
 

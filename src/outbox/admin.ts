@@ -13,6 +13,7 @@ export interface OutboxMessageView {
   readonly status: string;
   /** Delivery attempts so far; reset to 0 by a retry from the admin API. */
   readonly attempts: number;
+  /** Error of the latest failed attempt; null once the message is sent. */
   readonly lastError: string | null;
   /** When the next attempt is due; null when it is due at once or the message is no longer pending. */
   readonly nextAttemptAt: string | null;

@@ -78,8 +78,10 @@ export type AttemptOutcome =
   | { readonly kind: 'failed'; readonly error: string };
 
 /**
- * Records the outcome of attempt number `attempt` and ends the lease. Resolves false when the lease
- * under `token` was lost (it expired and another relay claimed the message), so nothing changed.
+ * Records the outcome of attempt number `attempt` and ends the lease. A sent message loses the error
+ * of an earlier attempt, since it no longer describes the message; `attempts` still shows the
+ * retries. Resolves false when the lease under `token` was lost (it expired and another relay
+ * claimed the message), so nothing changed.
  */
 export async function recordAttempt(
   ledger: Kysely<LedgerDatabase>,
@@ -89,7 +91,7 @@ export async function recordAttempt(
   const common = { attempts: target.attempt, lease_until: null, lease_token: null };
   const values =
     outcome.kind === 'sent'
-      ? { ...common, status: 'sent', sent_at: outcome.sentAt, next_attempt_at: null }
+      ? { ...common, status: 'sent', sent_at: outcome.sentAt, next_attempt_at: null, last_error: null }
       : outcome.kind === 'retry'
         ? { ...common, status: 'pending', last_error: outcome.error, next_attempt_at: outcome.nextAttemptAt }
         : { ...common, status: 'failed', last_error: outcome.error, next_attempt_at: null };

@@ -42,6 +42,7 @@ export interface EventRecord extends EventEnvelope {
   readonly status: EventStatus;
   /** Attempts started so far, including one that is running now. */
   readonly attempts: number;
+  /** Error of the latest failed attempt; cleared when an attempt completes the event. */
   readonly lastError: string | null;
   readonly decision: Decision | null;
   readonly receivedAt: Date;

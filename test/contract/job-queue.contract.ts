@@ -125,6 +125,22 @@ export function describeJobQueueContract(name: string, factory: BackendFactory):
         expect((await events.get(event.id))?.attempts).toBe(2);
       });
 
+      it('complete clears an earlier error', async () => {
+        const { events, queue } = backend();
+        const event = sampleEvent();
+        await events.ingest(event);
+        const failure = 'Error: connect ECONNREFUSED 127.0.0.1:5432';
+        await queue.retry(await claimJob(queue, 10 * unit()), { error: failure, delayMs: 0, decision: null });
+        expect((await events.get(event.id))?.lastError).toBe(failure);
+
+        await queue.complete(await claimJob(queue, 10 * unit()), sampleDecision());
+
+        const record = await events.get(event.id);
+        expect(record?.status).toBe('processed');
+        expect(record?.attempts).toBe(2);
+        expect(record?.lastError).toBeNull();
+      });
+
       it('deadLetter moves the event to the dead letters', async () => {
         const { events, queue } = backend();
         const event = sampleEvent();
@@ -174,6 +190,23 @@ export function describeJobQueueContract(name: string, factory: BackendFactory):
         const job = await claimJob(queue, 10 * unit());
         expect(job.id).toBe(event.id);
         expect(job.attempt).toBe(1);
+      });
+
+      it('keeps the error until completion', async () => {
+        const { events, queue } = backend();
+        const event = sampleEvent();
+        await events.ingest(event);
+        const failure = 'Error: connect ECONNREFUSED 127.0.0.1:5432';
+        await queue.deadLetter(await claimJob(queue, 10 * unit()), { error: failure, decision: null });
+
+        const replayed = await queue.replay(event.id);
+        expect(replayed.lastError).toBe(failure);
+        await queue.complete(await claimJob(queue, 10 * unit()), sampleDecision());
+
+        const record = await events.get(event.id);
+        expect(record?.status).toBe('processed');
+        expect(record?.attempts).toBe(1);
+        expect(record?.lastError).toBeNull();
       });
 
       it('queues a failed event at once', async () => {

@@ -97,6 +97,8 @@ describe('distributed backend', () => {
     const opening = openDistributedBackend({ config, logger: createSilentLogger() });
 
     await expect(opening).rejects.toThrow(StoreUnavailableError);
-    await expect(opening).rejects.toThrow(`PostgreSQL is not reachable at 127.0.0.1:${closedPort}/test`);
+    await expect(opening).rejects.toThrow(
+      `Connecting to PostgreSQL at 127.0.0.1:${closedPort}/test failed: connection refused. Start PostgreSQL, or correct the host and port in DATABASE_URL.`,
+    );
   });
 });

@@ -375,6 +375,17 @@ describe('POST /webhooks/stripe when the store fails', () => {
     expect((await harness.events.get(eventId))?.payload).toBe(payload);
   });
 
+  it('promises only the redelivery', async () => {
+    injector.failing = true;
+
+    const failed = await harness.deliver(payload);
+
+    expect(failed.status).toBe(503);
+    expect(await failed.json()).toEqual({
+      error: { code: 'store_unavailable', message: 'The event could not be confirmed as recorded; Stripe will deliver it again.' },
+    });
+  });
+
   it('answers 503 for an unexpected error from the store as well', async () => {
     injector.failing = true;
     injector.failure = () => new Error('socket hang up at /var/lib/secret-path');

@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { setTimeout } from 'node:timers/promises';
+import { StoreUnavailableError } from '../../src/errors.js';
 import { createSilentLogger } from '../../src/logger.js';
 import { openEmbeddedStore } from '../../src/store/sqlite/index.js';
 import { sampleDecision } from '../contract/samples.js';
@@ -19,12 +20,27 @@ process.stdout.write('ready\n');
 await once(lines, 'line');
 lines.close();
 
+/**
+ * Retries a store call that found the write lock busy, as the worker does after its poll interval;
+ * the store waits only 250 ms for the lock, which four processes on a loaded machine can exceed.
+ */
+async function whenFree<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError) || attempt >= 100) throw error;
+      await setTimeout(5);
+    }
+  }
+}
+
 const claimed: string[] = [];
 for (;;) {
-  const job = await store.queue.claim({ leaseMs: 60_000 });
+  const job = await whenFree(() => store.queue.claim({ leaseMs: 60_000 }));
   if (job === null) break;
   claimed.push(job.id);
-  await store.queue.complete(job, sampleDecision());
+  await whenFree(() => store.queue.complete(job, sampleDecision()));
   // Stand in for the work a real worker does between claims. This leaves the write lock free for
   // the other processes, which a tight loop would starve.
   await setTimeout(1);

@@ -74,7 +74,7 @@ describe('when Redis goes away', () => {
     const opening = openTestStore({ url: server.url });
 
     await expect(opening).rejects.toBeInstanceOf(StoreUnavailableError);
-    await expect(opening).rejects.toThrow(`Redis is not reachable at 127.0.0.1:${server.port}`);
+    await expect(opening).rejects.toThrow(`Connecting to Redis at 127.0.0.1:${server.port} failed: connection refused.`);
     // Nothing to close: give afterEach a store that is already closed.
     await server.start();
     ({ store } = await openTestStore({ url: server.url }));

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
-import { describeError, PipelineError, StoreUnavailableError } from '../../errors.js';
+import { describeError, PipelineError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { RedisUnavailableError, type RedisConnectionWatch } from './failures.js';
 
 export interface CommandClientOptions {
   /** A command without a reply after this long fails, so ingest rejects instead of hanging. */
@@ -52,14 +53,24 @@ export function describeRedisUrl(url: string): string {
   }
 }
 
+/** The logger and connection watch a guarded operation reports its failures with. */
+export interface RedisGuardScope {
+  readonly logger: Logger;
+  readonly connection: RedisConnectionWatch;
+}
+
 /**
  * Runs a Redis operation and turns any failure of Redis itself (connection refused or lost, a
- * command timeout, OOM, READONLY, LOADING, MISCONF …) into StoreUnavailableError with the cause
- * attached. The HTTP layer then returns 503 and Stripe retries. The pipeline's own errors and
- * argument errors (RangeError) pass through unchanged.
+ * command timeout, OOM, READONLY, LOADING, MISCONF …) into RedisUnavailableError, a
+ * StoreUnavailableError whose message names Redis, its address and the reason. The HTTP layer then
+ * returns 503 and Stripe retries. The client's own error goes to the log and to `cause`. The
+ * pipeline's own errors and argument errors (RangeError) pass through unchanged.
+ *
+ * After a timeout or a dropped connection the command may still have run, so the message states
+ * only that the request did not complete.
  */
 export async function guardRedis<T>(
-  logger: Logger,
+  scope: RedisGuardScope,
   action: string,
   context: Readonly<Record<string, string | number>>,
   operation: () => Promise<T>,
@@ -68,16 +79,16 @@ export async function guardRedis<T>(
     return await operation();
   } catch (error) {
     if (error instanceof PipelineError || error instanceof RangeError) throw error;
-    logger.error({ ...context, action, err: describeError(error) }, 'redis store operation failed');
-    throw new StoreUnavailableError(`The Redis store failed to ${action}: ${errorMessage(error)}. Check that Redis is reachable, then retry.`, {
+    const { target } = scope.connection;
+    const reason = scope.connection.reasonFor(error);
+    scope.logger.error({ ...context, action, redis: target, reason, err: describeError(error) }, 'redis store operation failed');
+    throw new RedisUnavailableError(`The request to ${action} on Redis at ${target} did not complete: ${reason}. Retry once Redis responds again.`, {
+      target,
+      reason,
       cause: error,
       context,
     });
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message.replace(/\.$/, '') : String(error);
 }
 
 /**

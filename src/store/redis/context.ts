@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger.js';
 import type { Clock } from '../ports.js';
+import type { RedisConnectionWatch } from './failures.js';
 import type { StoreKeys } from './keys.js';
 import type { JobProducer } from './producer.js';
 
@@ -8,6 +9,8 @@ import type { JobProducer } from './producer.js';
 export interface StoreContext {
   /** Fail-fast client for the store's scripts, the BullMQ producer and the locks. */
   readonly redis: Redis;
+  /** Follows the client's connection, so failures name their cause and the server's address. */
+  readonly connection: RedisConnectionWatch;
   readonly keys: StoreKeys;
   readonly clock: Clock;
   readonly logger: Logger;

@@ -28,13 +28,13 @@ export class RedisEventStore implements EventStore {
   }
 
   ingest(event: IncomingEvent): Promise<IngestOutcome> {
-    return guardRedis(this.context.logger, 'record and enqueue the event', { eventId: event.id, eventType: event.type }, () =>
+    return guardRedis(this.context, 'record and enqueue the event', { eventId: event.id, eventType: event.type }, () =>
       ingestEvent(this.context, event),
     );
   }
 
   get(eventId: string): Promise<EventRecord | null> {
-    return guardRedis(this.context.logger, 'read the event', { eventId }, async () => {
+    return guardRedis(this.context, 'read the event', { eventId }, async () => {
       const fields = await this.context.redis.hgetall(this.context.keys.event(eventId));
       return toEventRecord(fields, this.context.logger);
     });
@@ -45,7 +45,7 @@ export class RedisEventStore implements EventStore {
    * all) page by page and, when both filters are set, keeps the records whose status matches.
    */
   list(filter: EventFilter): Promise<EventRecord[]> {
-    return guardRedis(this.context.logger, 'list events', {}, async () => {
+    return guardRedis(this.context, 'list events', {}, async () => {
       assertLimit(filter.limit);
       const { keys } = this.context;
       let index = keys.all;
@@ -79,7 +79,7 @@ export class RedisEventStore implements EventStore {
    * last maintenance run are still counted until the maintenance timer cleans the indexes.
    */
   countByStatus(): Promise<Record<EventStatus, number>> {
-    return guardRedis(this.context.logger, 'count events by status', {}, async () => {
+    return guardRedis(this.context, 'count events by status', {}, async () => {
       const pipeline = this.context.redis.pipeline();
       for (const status of EVENT_STATUSES) pipeline.zcard(this.context.keys.status(status));
       const results = (await pipeline.exec()) ?? [];
@@ -94,7 +94,7 @@ export class RedisEventStore implements EventStore {
   }
 
   ping(): Promise<void> {
-    return guardRedis(this.context.logger, 'answer a ping', {}, async () => {
+    return guardRedis(this.context, 'answer a ping', {}, async () => {
       await this.context.redis.ping();
     });
   }

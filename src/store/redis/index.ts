@@ -1,12 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Priority } from '../../decision/types.js';
-import { describeError, StoreUnavailableError } from '../../errors.js';
+import { describeError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { systemClock, type Clock, type EventStore, type JobQueue, type ObjectLocks } from '../ports.js';
 import { createCommandClient, describeRedisUrl, reportErrorsEvery } from './connection.js';
 import { JobConsumer } from './consumer.js';
 import type { StoreContext } from './context.js';
 import { RedisEventStore } from './event-store.js';
+import { connectRedis, pingFailureDetail, RedisConnectionWatch } from './failures.js';
 import { RedisJobQueue } from './job-queue.js';
 import { storeKeys } from './keys.js';
 import { StoreMaintenance } from './maintenance.js';
@@ -15,6 +16,7 @@ import { JobProducer } from './producer.js';
 
 export { checkLeaseTimes, checkRedisSafety, type SafetyCheck } from './safety.js';
 export { jobIdFor } from './keys.js';
+export { RedisUnavailableError } from './failures.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -46,8 +48,14 @@ export interface RedisStore {
   readonly events: EventStore;
   readonly queue: JobQueue;
   readonly locks: ObjectLocks;
-  /** The fail-fast client the store uses; for readiness checks and `checkRedisSafety`. */
+  /** The fail-fast client the store uses; for `checkRedisSafety`. */
   readonly redis: Redis;
+  /**
+   * Sends PING for `/readyz`. A failure is reported as a plain sentence with the address and the
+   * reason (connection refused, timed out, closed). The client's own error goes to the log, at
+   * most once every 30 s.
+   */
+  checkReady(): Promise<{ ok: boolean; detail?: string }>;
   /**
    * Enqueues events recorded without a confirmed job (see StoreMaintenance). A worker process
    * runs it every `maintenanceIntervalMs` from its first claim on; call it directly elsewhere.
@@ -61,7 +69,8 @@ export interface RedisStore {
 
 /**
  * Opens the distributed backend's event store, job queue and object locks on Redis. Rejects with
- * StoreUnavailableError when Redis cannot be reached.
+ * RedisUnavailableError (a StoreUnavailableError) naming the address, the reason and the fix when
+ * Redis cannot be reached.
  */
 export async function openRedisStore(options: RedisStoreOptions): Promise<RedisStore> {
   const settings = resolveSettings(options);
@@ -70,20 +79,14 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
   const target = describeRedisUrl(options.url);
 
   const redis = createCommandClient(options.url, { commandTimeoutMs: settings.commandTimeoutMs, connectionName: `${options.keyPrefix}:store` });
-  redis.on('error', reportErrorsEvery(logger, 'redis connection error', 30_000));
-  try {
-    await redis.connect();
-  } catch (error) {
-    redis.disconnect();
-    throw new StoreUnavailableError(`Redis is not reachable at ${target}: ${describeError(error)}. Start Redis or correct REDIS_URL.`, {
-      cause: error,
-      context: { redis: target },
-    });
-  }
+  redis.on('error', reportErrorsEvery(logger.child({ redis: target }), 'redis connection error', 30_000));
+  const connection = new RedisConnectionWatch(redis, target);
+  await connectRedis(redis, connection);
 
   const producer = new JobProducer({ redis, prefix: options.keyPrefix, logger, priorityForType: options.priorityForType });
   const context: StoreContext = {
     redis,
+    connection,
     keys,
     clock: options.clock ?? systemClock,
     logger,
@@ -102,12 +105,22 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
   });
   logger.info({ redis: target, keyPrefix: options.keyPrefix, retentionDays: options.retentionDays }, 'redis store opened');
 
+  const reportPingFailure = reportErrorsEvery(logger.child({ redis: target }), 'redis readiness ping failed', 30_000);
   let closing: Promise<void> | null = null;
   return {
     events: new RedisEventStore(context),
     queue: new RedisJobQueue(context, consumer),
-    locks: new RedisObjectLocks({ redis, keys, logger }),
+    locks: new RedisObjectLocks({ redis, keys, logger, connection }),
     redis,
+    async checkReady() {
+      try {
+        await redis.ping();
+        return { ok: true };
+      } catch (error) {
+        reportPingFailure(error);
+        return { ok: false, detail: pingFailureDetail(connection, error) };
+      }
+    },
     sweepUnqueued: () => maintenance.sweepUnqueued(),
     expireIndexes: () => maintenance.expireIndexes(),
     close(): Promise<void> {

@@ -40,7 +40,7 @@ export class RedisJobQueue implements JobQueue {
   }
 
   claim(options: { leaseMs: number }): Promise<ClaimedJob | null> {
-    return guardRedis(this.context.logger, 'claim a job', {}, async () => {
+    return guardRedis(this.context, 'claim a job', {}, async () => {
       assertDuration('leaseMs', options.leaseMs, 1);
       for (let stale = 0; stale < MAX_STALE_JOBS_PER_CLAIM; stale++) {
         const token = randomUUID();
@@ -54,7 +54,7 @@ export class RedisJobQueue implements JobQueue {
   }
 
   extendLease(job: ClaimedJob, leaseMs: number): Promise<boolean> {
-    return guardRedis(this.context.logger, 'extend a lease', { eventId: job.id, attempt: job.attempt }, async () => {
+    return guardRedis(this.context, 'extend a lease', { eventId: job.id, attempt: job.attempt }, async () => {
       assertDuration('leaseMs', leaseMs, 1);
       const bullJob = await this.findJob(job);
       // The BullMQ lock is the lease: once it is gone the stalled checker may hand the job out.
@@ -118,7 +118,7 @@ export class RedisJobQueue implements JobQueue {
   }
 
   listDeadLetters(limit: number): Promise<EventRecord[]> {
-    return guardRedis(this.context.logger, 'list dead letters', {}, async () => {
+    return guardRedis(this.context, 'list dead letters', {}, async () => {
       assertLimit(limit);
       if (limit === 0) return [];
       const ids = await this.context.redis.zrevrange(this.context.keys.deadLetters, 0, limit - 1);
@@ -127,7 +127,7 @@ export class RedisJobQueue implements JobQueue {
   }
 
   replay(eventId: string): Promise<EventRecord> {
-    return guardRedis(this.context.logger, 'replay an event', { eventId }, async () => {
+    return guardRedis(this.context, 'replay an event', { eventId }, async () => {
       const { keys, clock, logger } = this.context;
       const now = clock();
       const deadline = now + this.context.enqueueGraceMs;
@@ -198,7 +198,7 @@ export class RedisJobQueue implements JobQueue {
     moveJob: (bullJob: EventJob) => Promise<unknown>,
     extraKeys: readonly string[] = [],
   ): Promise<void> {
-    return guardRedis(this.context.logger, `move the event to ${to}`, { eventId: job.id, attempt: job.attempt }, async () => {
+    return guardRedis(this.context, `move the event to ${to}`, { eventId: job.id, attempt: job.attempt }, async () => {
       const bullJob = await this.findJob(job);
       try {
         const reply = await this.runTransition(script, job.id, extraKeys, argumentsAt(this.context.clock()));

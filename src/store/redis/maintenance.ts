@@ -30,7 +30,7 @@ export class StoreMaintenance {
    */
   sweepUnqueued(): Promise<number> {
     const { keys, redis, clock, logger, producer } = this.context;
-    return guardRedis(logger, 'sweep unqueued events', {}, async () => {
+    return guardRedis(this.context, 'sweep unqueued events', {}, async () => {
       const now = clock();
       const due = await redis.zrangebyscore(keys.unqueued, '-inf', now, 'LIMIT', 0, BATCH_SIZE);
       let enqueued = 0;
@@ -55,8 +55,8 @@ export class StoreMaintenance {
 
   /** Removes index entries of records that expired; resolves with the number of records. */
   expireIndexes(): Promise<number> {
-    const { keys, redis, clock, logger } = this.context;
-    return guardRedis(logger, 'clean the indexes of expired events', {}, async () => {
+    const { keys, redis, clock } = this.context;
+    return guardRedis(this.context, 'clean the indexes of expired events', {}, async () => {
       const reply = await expireIndexesScript.run(
         redis,
         [keys.expiry, keys.types, keys.all, ...keys.statuses, keys.deadLetters, keys.unqueued],

@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../../logger.js';
 import type { LockHandle, ObjectLocks } from '../ports.js';
-import { guardRedis } from './connection.js';
+import { guardRedis, type RedisGuardScope } from './connection.js';
 import type { StoreKeys } from './keys.js';
 import { extendLockScript, releaseLockScript } from './scripts/locks.js';
 
-interface LockContext {
+interface LockContext extends RedisGuardScope {
   readonly redis: Redis;
   readonly keys: StoreKeys;
-  readonly logger: Logger;
 }
 
 /**
@@ -27,8 +25,8 @@ export class RedisObjectLocks implements ObjectLocks {
   }
 
   acquire(key: string, ttlMs: number): Promise<LockHandle | null> {
-    const { redis, keys, logger } = this.context;
-    return guardRedis(logger, 'acquire an object lock', { lockKey: key }, async () => {
+    const { redis, keys } = this.context;
+    return guardRedis(this.context, 'acquire an object lock', { lockKey: key }, async () => {
       assertTtl(ttlMs);
       const token = randomUUID();
       const result = await redis.set(keys.lock(key), token, 'PX', ttlMs, 'NX');
@@ -49,8 +47,8 @@ class RedisLockHandle implements LockHandle {
   }
 
   extend(ttlMs: number): Promise<boolean> {
-    const { redis, keys, logger } = this.context;
-    return guardRedis(logger, 'extend an object lock', { lockKey: this.key }, async () => {
+    const { redis, keys } = this.context;
+    return guardRedis(this.context, 'extend an object lock', { lockKey: this.key }, async () => {
       assertTtl(ttlMs);
       const reply = await extendLockScript.run(redis, [keys.lock(this.key)], [this.token, ttlMs]);
       return reply === 1;
@@ -58,8 +56,8 @@ class RedisLockHandle implements LockHandle {
   }
 
   release(): Promise<void> {
-    const { redis, keys, logger } = this.context;
-    return guardRedis(logger, 'release an object lock', { lockKey: this.key }, async () => {
+    const { redis, keys } = this.context;
+    return guardRedis(this.context, 'release an object lock', { lockKey: this.key }, async () => {
       await releaseLockScript.run(redis, [keys.lock(this.key)], [this.token]);
     });
   }

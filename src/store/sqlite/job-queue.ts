@@ -83,9 +83,10 @@ export class SqliteJobQueue implements JobQueue {
        RETURNING id, type, created, livemode, account, payload, attempts`,
     );
     this.extendStatement = database.prepare(`UPDATE pipeline_events SET due_at = @leaseExpiresAt ${HELD_BY_TOKEN}`);
+    // The error of an earlier attempt no longer describes a processed event; `attempts` still shows the retries.
     this.completeStatement = database.prepare(
       `UPDATE pipeline_events
-       SET status = 'processed', decision = @decision, processed_at = @now, updated_at = @now, due_at = NULL
+       SET status = 'processed', decision = @decision, last_error = NULL, processed_at = @now, updated_at = @now, due_at = NULL
        ${HELD_BY_TOKEN}`,
     );
     // A failed attempt may end before a decision was made, and then the earlier decision is kept.

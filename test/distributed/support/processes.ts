@@ -65,8 +65,11 @@ export function processEnvironment(cluster: ClusterEnvironment, dataDir: string)
   };
 }
 
-/** Starts `stripe-pipeline <args>`; for `serve`, resolves once it listens. */
-export async function startCli(args: readonly string[], env: Readonly<Record<string, string>>): Promise<CliProcess> {
+/**
+ * Starts `stripe-pipeline <args>`; for `serve`, resolves once it listens unless `waitForPort` is
+ * false.
+ */
+export async function startCli(args: readonly string[], env: Readonly<Record<string, string>>, options: { waitForPort?: boolean } = {}): Promise<CliProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: REPOSITORY,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? os.tmpdir(), ...env },
@@ -89,7 +92,7 @@ export async function startCli(args: readonly string[], env: Readonly<Record<str
   };
 
   let port: number | null = null;
-  if (args[0] === 'serve') {
+  if (args[0] === 'serve' && options.waitForPort !== false) {
     try {
       port = await listeningPort(child, exited, () => output);
     } catch (error) {
@@ -102,7 +105,7 @@ export async function startCli(args: readonly string[], env: Readonly<Record<str
 
 /** Runs a command to its end and returns its exit code and output. */
 export async function runCli(args: readonly string[], env: Readonly<Record<string, string>>): Promise<{ code: number | NodeJS.Signals | null; output: string }> {
-  const started = await startCli(args, env);
+  const started = await startCli(args, env, { waitForPort: false });
   const code = await started.exited;
   return { code, output: started.output() };
 }

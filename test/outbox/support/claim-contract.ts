@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LedgerDatabase } from '../../../src/ledger/schema.js';
 import { ManualClock } from '../../support/manual-clock.js';
-import { countByStatus, enqueueMessage, readMessage, testRelay } from './messages.js';
+import { countByStatus, enqueueMessage, readMessage, TEST_BACKOFF, testRelay } from './messages.js';
 import { TestReceiver } from './receiver.js';
 
 /** Two handles on one ledger, as two worker processes would hold them. */
@@ -18,7 +18,8 @@ const RELAY_LEASE_MS = 35_000;
 
 /**
  * Claim tests that run on SQLite and on PostgreSQL: two relays on one ledger never send one
- * message at the same time, and together send every message once.
+ * message at the same time, and together send every message once. A sent message also keeps no
+ * error from an earlier attempt.
  */
 export function describeClaims(label: string, open: () => Promise<SharedLedger>): void {
   describe(`outbox claims on ${label}`, () => {
@@ -78,6 +79,22 @@ export function describeClaims(label: string, open: () => Promise<SharedLedger>)
       const row = await readMessage(ledger.first, id);
       expect(row.status).toBe('sent');
       expect(Number(row.attempts)).toBe(1);
+    });
+
+    it('sent message loses its last error', async () => {
+      const id = await enqueueMessage(ledger.first, clock);
+      receiver.replyFor(id, 500);
+      const relay = testRelay(ledger.first, receiver, clock);
+      expect(await relay.processBatch()).toMatchObject({ retried: 1 });
+      expect((await readMessage(ledger.first, id)).last_error).toContain('HTTP 500');
+
+      clock.advance(TEST_BACKOFF.maxMs);
+      expect(await relay.processBatch()).toMatchObject({ sent: 1 });
+
+      const row = await readMessage(ledger.first, id);
+      expect(row.status).toBe('sent');
+      expect(Number(row.attempts)).toBe(2);
+      expect(row.last_error).toBeNull();
     });
 
     it('sends every message once with two relays racing', async () => {

@@ -27,7 +27,8 @@ if failure then
 end
 moveStatus(eventId, status, 'processed')
 redis.call('HSET', eventKey, 'decision', ARGV[4], 'processedAt', ARGV[2], 'updatedAt', ARGV[2])
-redis.call('HDEL', eventKey, 'nextAttemptAt', 'leaseExpiresAt')
+-- An earlier attempt's error no longer describes a processed event; 'attempts' still shows the retries.
+redis.call('HDEL', eventKey, 'nextAttemptAt', 'leaseExpiresAt', 'lastError')
 keepFor(eventId, tonumber(ARGV[2]), tonumber(ARGV[5]))
 return {OK}
 `,
