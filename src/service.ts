@@ -159,6 +159,7 @@ export async function startService(options: {
   }
   const maintenance = worker === null ? null : startMaintenance(backend, logger);
   logger.info({ role, backend: backend.kind, port: server?.port ?? null, metricsPort: metricsServer?.port ?? null }, 'service started');
+  if (server !== null && config.admin.token === undefined) logger.info('admin API disabled; set ADMIN_TOKEN to serve /admin');
 
   let stopping: Promise<void> | null = null;
   return {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerAiCommands } from './ai-command.js';
+import { PipelineError } from '../errors.js';
 import { CommandError, EXIT_FAILURE } from './context.js';
 import { registerEventCommands } from './events-commands.js';
 import { registerProcessCommands } from './process-commands.js';
@@ -34,7 +35,8 @@ try {
   } else if (error instanceof CommanderError) {
     process.exitCode = error.exitCode;
   } else {
-    console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    // Pipeline errors carry messages written for operators; other errors keep their name.
+    console.error(error instanceof PipelineError ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : String(error));
     process.exitCode = EXIT_FAILURE;
   }
 }

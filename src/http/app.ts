@@ -86,7 +86,12 @@ export function createApp(deps: HttpDependencies): Hono {
  * `describeHttpError` chooses, logging 5xx at error and 4xx at info.
  */
 export function handleErrors(app: Hono, logger: Logger): void {
-  app.notFound((c) => errorResponse(new NotFoundError('Route', `${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => {
+    // Logged so that a mistyped endpoint URL in the Stripe Dashboard shows up; the query string,
+    // which may carry tokens, is left out.
+    logger.info({ method: c.req.method, path: c.req.path, status: 404 }, 'route not found');
+    return errorResponse(new NotFoundError('Route', `${c.req.method} ${c.req.path}`));
+  });
 
   app.onError((error, c) => {
     const description = describeHttpError(error);
