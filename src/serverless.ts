@@ -12,6 +12,7 @@ import { findLedgerRecord } from './ledger/read.js';
 import type { LedgerDatabase } from './ledger/schema.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { queuePriorityFor } from './decision/queue-priority.js';
 import { openRedisStore, RedisUnavailableError, type RedisStore } from './store/redis/index.js';
 import { LazyRedisStore } from './store/redis/lazy-store.js';
 
@@ -114,7 +115,14 @@ function createHandler(env: NodeJS.ProcessEnv, options: ServerlessOptions, webho
 async function openCheckedStore(config: Config, redisUrl: string, logger: Logger): Promise<RedisStore> {
   let store: RedisStore;
   try {
-    store = await openRedisStore({ url: redisUrl, keyPrefix: config.storage.redisKeyPrefix, retentionDays: config.storage.eventRetentionDays, logger });
+    // The same priorities as `serve`, because BullMQ runs jobs without a priority before all others.
+    store = await openRedisStore({
+      url: redisUrl,
+      keyPrefix: config.storage.redisKeyPrefix,
+      retentionDays: config.storage.eventRetentionDays,
+      priorityForType: queuePriorityFor,
+      logger,
+    });
   } catch (error) {
     // The client's error listener has logged a failed connection; anything else is logged here.
     if (!(error instanceof RedisUnavailableError)) logger.error({ err: describeError(error) }, 'opening the redis store failed');

@@ -9,6 +9,7 @@ import { createPostgresLedger, describePostgresUrl, pingPostgres, postgresMigrat
 import type { LedgerDatabase } from '../ledger/schema.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../store/ports.js';
+import { queuePriorityFor } from '../decision/queue-priority.js';
 import { openRedisStore, type RedisStore } from '../store/redis/index.js';
 import type { Backend, ReadinessChecks } from './types.js';
 
@@ -59,6 +60,7 @@ export async function openDistributedBackend(options: DistributedBackendOptions)
     url: redisUrl,
     keyPrefix: config.storage.redisKeyPrefix,
     retentionDays: config.storage.eventRetentionDays,
+    priorityForType: queuePriorityFor,
     logger,
     clock: options.clock,
     // Look for jobs whose worker died at least once per lease, so a crashed worker's job returns

@@ -60,6 +60,29 @@ describe('distributed backend', () => {
     expect(await opened.readiness()).toEqual({ redis: { ok: true }, postgres: { ok: true } });
   });
 
+  it('queues disputes ahead of ignored events', async () => {
+    const schema = await freshSchema();
+    opened = await openDistributedBackend({ config: configFor(schema.url), logger: createSilentLogger() });
+    const events = [
+      { id: `evt_prio_ignored_${keyPrefix}`, type: 'product.created' },
+      { id: `evt_prio_paid_${keyPrefix}`, type: 'checkout.session.completed' },
+      { id: `evt_prio_dispute_${keyPrefix}`, type: 'charge.dispute.created' },
+    ];
+    for (const event of events) {
+      await opened.events.ingest({ ...event, created: 1_787_000_000, livemode: false, account: null, payload: '{}' });
+    }
+
+    const claimed: string[] = [];
+    for (let index = 0; index < events.length; index += 1) {
+      const job = await opened.queue.claim({ leaseMs: 30_000 });
+      if (job === null) break;
+      claimed.push(job.type);
+      await opened.queue.release(job, 60_000);
+    }
+
+    expect(claimed).toEqual(['charge.dispute.created', 'checkout.session.completed', 'product.created']);
+  });
+
   it('refuses pending migrations in production and migrates nothing', async () => {
     const schema = await freshSchema();
     const config = configFor(schema.url, { NODE_ENV: 'production', ALLOW_UNSAFE_REDIS: 'true' });
