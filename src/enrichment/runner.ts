@@ -6,6 +6,7 @@ import type { EnrichmentJob, EnrichmentQueue } from './ports.js';
 import { processEnrichmentJob, type EnrichmentCallOutcome, type LoadEvent, type ProcessJobDeps, type RetryPolicy } from './process-job.js';
 import type { EnrichmentResults } from './results.js';
 import type { AiProvider } from './types.js';
+import { IdleWait } from '../worker/idle-wait.js';
 
 /** Defaults of the runner; the numbers are starting points, not measured optima. */
 export const ENRICHMENT_RUNNER_DEFAULTS = {
@@ -53,7 +54,7 @@ export class EnrichmentRunner {
   private readonly leaseMs: number;
   private loops: Promise<void>[] = [];
   private stopping = false;
-  private readonly sleepers = new Set<() => void>();
+  private readonly idle = new IdleWait();
 
   constructor(options: EnrichmentRunnerOptions) {
     const defaults = ENRICHMENT_RUNNER_DEFAULTS;
@@ -96,7 +97,7 @@ export class EnrichmentRunner {
   async stop(): Promise<void> {
     if (this.loops.length === 0) return;
     this.stopping = true;
-    for (const wake of this.sleepers) wake();
+    this.idle.wakeAll();
     await Promise.all(this.loops);
     this.loops = [];
     this.deps.logger.info({ provider: this.deps.provider.name }, 'enrichment runner stopped');
@@ -104,7 +105,7 @@ export class EnrichmentRunner {
 
   /** Wakes idle loops so a job queued just now starts without waiting for the next poll. */
   notify(): void {
-    for (const wake of this.sleepers) wake();
+    this.idle.wakeAll();
   }
 
   /**
@@ -164,14 +165,6 @@ export class EnrichmentRunner {
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
+    return this.idle.sleep(ms);
   }
 }

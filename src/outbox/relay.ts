@@ -9,6 +9,7 @@ import type { OutboxDeliveryRow } from './delivery-table.js';
 import { describeSendFailure, sendOutboxRequest } from './send.js';
 import { OUTBOX_SIGNATURE_HEADER, signOutboxBody } from './signature.js';
 import { claimMessage, recordAttempt, selectDueMessages, type AttemptOutcome } from './store.js';
+import { IdleWait } from '../worker/idle-wait.js';
 
 /** Defaults of the options that have no setting of their own; starting points, not measured optima. */
 export const OUTBOX_RELAY_DEFAULTS = {
@@ -65,7 +66,7 @@ export class OutboxRelay {
   private readonly clock: Clock;
   private readonly batchSize: number;
   private readonly leaseMs: number;
-  private readonly sleepers = new Set<() => void>();
+  private readonly idle = new IdleWait();
   private loop: Promise<void> | null = null;
   private running = false;
 
@@ -92,7 +93,7 @@ export class OutboxRelay {
 
   /** Wakes the loop so a message written or retried just now goes out without waiting for the next poll. */
   notify(): void {
-    for (const wake of this.sleepers) wake();
+    this.idle.wakeAll();
   }
 
   /**
@@ -207,15 +208,7 @@ export class OutboxRelay {
 
   private sleep(ms: number): Promise<void> {
     if (!this.running) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
+    return this.idle.sleep(ms);
   }
 }
 

@@ -6,6 +6,7 @@ import type { ClaimedJob, Clock, JobQueue, LockHandle, ObjectLocks } from '../st
 import { systemClock } from '../store/ports.js';
 import { shouldRetry } from './backoff.js';
 import { HandlerTimeoutError, withTimeout } from './timeout.js';
+import { IdleWait } from './idle-wait.js';
 
 /** Result of applying one event to the ledger, as the ledger reports it. */
 export type ApplyResult = { applied: true; effects: string[] } | { applied: false; reason: string };
@@ -66,7 +67,7 @@ export class PipelineWorker {
   private readonly deps: WorkerDependencies;
   private readonly clock: Clock;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly sleepers = new Set<() => void>();
+  private readonly idle = new IdleWait();
   private loops: Promise<void>[] = [];
   private running = false;
 
@@ -85,7 +86,7 @@ export class PipelineWorker {
 
   /** Wakes idle slots so a job that was just queued starts without waiting for the next poll. */
   notify(): void {
-    for (const wake of this.sleepers) wake();
+    this.idle.wakeAll();
   }
 
   /**
@@ -146,15 +147,7 @@ export class PipelineWorker {
 
   private sleep(ms: number): Promise<void> {
     if (!this.running) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
+    return this.idle.sleep(ms);
   }
 
   private async process(job: ClaimedJob): Promise<void> {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { assertRedisReachable, deleteKeys, REDIS_URL } from '../../store/redis-support.js';
 
 /**
  * The real services the distributed tests use. The shared Redis at 127.0.0.1:6379 is never
@@ -14,25 +15,15 @@ import pg from 'pg';
  * 127.0.0.1:5432. A test that needs a Redis it may kill starts redis-server on a free loopback port.
  */
 
-export const REDIS_URL = 'redis://127.0.0.1:6379';
+export { REDIS_URL };
 const POSTGRES_BASE = 'postgres://{user}@127.0.0.1:5432/test';
 
 const POSTGRES_HELP =
   'PostgreSQL is not reachable at 127.0.0.1:5432 (database "test", trust auth, user postgres or root). Start it, for example with `pg_ctlcluster 15 main start` or `docker run -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust -e POSTGRES_DB=test postgres:15`.';
-const REDIS_HELP = 'Redis is not reachable at 127.0.0.1:6379. Start it, for example with `redis-server --daemonize yes` or `docker run -p 6379:6379 redis:7`.';
 
 /** Fails with a message that names Redis and how to start it when the shared Redis is down. */
-export async function requireRedis(): Promise<void> {
-  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.ping();
-  } catch (error) {
-    throw new Error(`${REDIS_HELP} (${String(error)})`);
-  } finally {
-    client.disconnect();
-  }
+export function requireRedis(): Promise<void> {
+  return assertRedisReachable(REDIS_URL);
 }
 
 /** Returns a key prefix unique to this run, so parallel test files never share Redis keys. */
@@ -41,19 +32,7 @@ export function uniquePrefix(label: string): string {
 }
 
 /** Deletes every key under `prefix` on the Redis at `url`. */
-export async function deleteRedisKeys(prefix: string, url: string = REDIS_URL): Promise<void> {
-  const client = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await client.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    client.disconnect();
-  }
-}
+export const deleteRedisKeys = deleteKeys;
 
 export interface TestSchema {
   readonly schema: string;
