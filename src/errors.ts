@@ -36,7 +36,7 @@ export class WebhookRejectedError extends PipelineError {
   }
 }
 
-/** Raised when the event store or queue cannot take a write; ingest answers 503 so Stripe retries. */
+/** Raised when the event store or queue cannot take a write; ingest returns 503 so Stripe retries. */
 export class StoreUnavailableError extends PipelineError {
   constructor(message: string, options: { cause?: unknown; context?: Record<string, unknown> } = {}) {
     super('store_unavailable', message, options);

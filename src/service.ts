@@ -104,7 +104,7 @@ export function createBackendEnrichment(options: { config: Config; backend: Back
   return enrichment;
 }
 
-/** Starts the HTTP server, the worker, or both on one backend, as the role asks. */
+/** Starts the HTTP server, the worker, or both on one backend, as the role requests. */
 export async function startService(options: {
   config: Config;
   backend: Backend;

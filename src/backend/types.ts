@@ -14,8 +14,8 @@ export interface Backend {
   readonly locks: ObjectLocks;
   readonly ledger: Kysely<LedgerDatabase>;
   /**
-   * The embedded SQLite handle, which also holds the enrichment queue, and the gate that every
-   * user of the handle must hold; absent in distributed mode.
+   * The embedded SQLite handle, which also contains the enrichment queue, and the gate that every
+   * user of the handle must acquire; absent in distributed mode.
    */
   readonly sqlite?: { readonly database: Database.Database; readonly gate: SqliteGate };
   /**
@@ -23,7 +23,7 @@ export interface Backend {
    * worker process calls it periodically. Absent when the backend expires data by itself.
    */
   runMaintenance?(): Promise<{ readonly prunedEvents: number }>;
-  /** Checks each dependency; `/readyz` answers 503 when one fails. */
+  /** Checks each dependency; `/readyz` returns 503 when one fails. */
   readiness(): Promise<ReadinessChecks>;
   close(): Promise<void>;
 }

@@ -67,7 +67,8 @@ async function send(files: string[], options: SendOptions): Promise<void> {
   for (const result of results) {
     const ok = result.status >= 200 && result.status < 300;
     if (!ok) failures += 1;
-    const note = ok ? (result.body.includes('"duplicate":true') ? ' (duplicate)' : '') : ` ${result.body}`;
+    let note = ` ${result.body}`;
+    if (ok) note = result.body.includes('"duplicate":true') ? ' (duplicate)' : '';
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${result.status || 'no response'} ${result.eventId} ${result.label}${note}`);
   }
   console.log(`\n${results.length - failures} of ${results.length} deliveries accepted by ${url}`);

@@ -1,7 +1,7 @@
 import { HANDLED_EVENT_TYPES } from './table.js';
 import type { Priority } from './types.js';
 
-/** Event types whose decision is urgent or high whatever the object says. */
+/** Event types whose decision is urgent or high whatever the object contains. */
 const RAISED_PRIORITY: Readonly<Record<string, Priority>> = {
   'charge.dispute.created': 'urgent',
   'radar.early_fraud_warning.created': 'high',

@@ -25,7 +25,7 @@ export interface EnrichmentDeps<DB> {
   readonly loadEvent: LoadEvent;
   /** The embedded backend's better-sqlite3 handle; the queue used when REDIS_URL is not set. */
   readonly sqlite?: Database.Database;
-  /** Gate shared with the other users of `sqlite`; every queue call holds it. */
+  /** Gate shared with the other users of `sqlite`; every queue call runs inside it. */
   readonly sqliteGate?: SqliteGate;
   /** Redis connection for the BullMQ queue; defaults to REDIS_URL. */
   readonly redis?: ConnectionOptions;

@@ -7,7 +7,7 @@ export type ReviewWithAdvice = ManualReviewRecord & { readonly enrichments: Enri
 
 /**
  * Adds to each manual review in a ledger record the AI advice recorded for the event that opened
- * it, so a person reviewing the case sees the advice beside the facts.
+ * it, so the advice appears beside the facts for the person reviewing the case.
  */
 export async function withReviewAdvice<DB>(db: Kysely<DB>, found: LedgerRecord | null): Promise<LedgerRecord | null> {
   if (found === null || !('manual_reviews' in found.related)) return found;

@@ -9,8 +9,8 @@ export interface PostgresLedgerOptions {
   /** `postgres://` or `postgresql://` URL; never logged with its credentials. */
   readonly url: string;
   /**
-   * Schema that holds the ledger tables, set as the connections' `search_path`. When absent the
-   * server's search path applies (usually `public`). An `options` parameter in the URL wins over it.
+   * Schema that contains the ledger tables, set as the connections' `search_path`. When absent the
+   * server's search path applies (usually `public`). An `options` parameter in the URL takes precedence.
    */
   readonly schema?: string | undefined;
   readonly logger: Logger;
@@ -60,7 +60,7 @@ export function createPostgresLedger(options: PostgresLedgerOptions): Kysely<Led
 /**
  * Returns the migration options for a PostgreSQL ledger: the schema the ledger tables go to.
  *
- * Kysely's migrator looks for its bookkeeping table in every schema it can see unless it is told
+ * Kysely's migrator looks for its bookkeeping table in every schema it can see unless it is given
  * one, so a second ledger in another schema of the same database would find the first one's table
  * and skip creating its own. Naming the current schema keeps each ledger's bookkeeping beside its
  * tables.
@@ -72,7 +72,7 @@ export async function postgresMigrationOptions(db: Kysely<LedgerDatabase>): Prom
   return { migrationTableSchema: schema };
 }
 
-/** Resolves when PostgreSQL answers `select 1`; for readiness checks. */
+/** Resolves when PostgreSQL responds to `select 1`; for readiness checks. */
 export async function pingPostgres(db: Kysely<LedgerDatabase>): Promise<void> {
   await sql`select 1`.execute(db);
 }

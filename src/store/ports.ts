@@ -67,13 +67,13 @@ export interface EventFilter {
 export interface EventStore {
   /**
    * Records the event and enqueues its job in one atomic step. Resolves only once both are
-   * durable; rejects with StoreUnavailableError otherwise, so ingest can answer 503.
+   * durable; rejects with StoreUnavailableError otherwise, so ingest can return 503.
    */
   ingest(event: IncomingEvent): Promise<IngestOutcome>;
   get(eventId: string): Promise<EventRecord | null>;
   list(filter: EventFilter): Promise<EventRecord[]>;
   countByStatus(): Promise<Record<EventStatus, number>>;
-  /** Resolves when the store answers; used by `/readyz`. */
+  /** Resolves when the store responds; used by `/readyz`. */
   ping(): Promise<void>;
 }
 

@@ -169,8 +169,8 @@ export class PipelineWorker {
 
       lock = await this.deps.locks.acquire(this.deps.lockKeyFor(event), options.lockTtlMs);
       if (lock === null) {
-        // Another worker is applying an event about the same object; try again shortly without
-        // counting an attempt, so a busy object never pushes an event towards the dead letters.
+        // Another worker is applying an event about the same object. The job is offered again
+        // shortly without counting an attempt, so a busy object never pushes it towards the dead letters.
         await this.deps.queue.release(job, this.lockBusyDelay());
         log.debug('object lock busy; job released');
         this.report({ kind: 'lock_busy', eventId: job.id, eventType: job.type });
@@ -228,8 +228,8 @@ export class PipelineWorker {
       log.warn({ err: message, delayMs: plan.delayMs, timedOut: error instanceof HandlerTimeoutError }, 'event failed; retry scheduled');
       this.report({ kind: 'retried', eventId: job.id, eventType: job.type, delayMs: plan.delayMs, durationMs });
     } catch (recordError) {
-      // The outcome could not be recorded (store down or lease lost); the lease will expire and
-      // the job will be claimed again, and the ledger marker keeps the effect single.
+      // The outcome could not be recorded because the store is down or the lease was lost. The
+      // lease expires and the job is claimed again, and the ledger marker keeps the effect single.
       log.error({ err: describeError(recordError), cause: message }, 'recording the failed attempt failed');
     }
   }

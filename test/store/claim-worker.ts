@@ -21,8 +21,8 @@ await once(lines, 'line');
 lines.close();
 
 /**
- * Retries a store call that found the write lock busy, as the worker does after its poll interval;
- * the store waits only 250 ms for the lock, which four processes on a loaded machine can exceed.
+ * Retries a store call that found the write lock busy, as the worker does after its poll interval.
+ * The store waits only 250 ms for the lock, and four processes on a loaded machine can exceed that.
  */
 async function whenFree<T>(call: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {

@@ -1,7 +1,7 @@
 import type { SqliteGate } from '../../store/sqlite/gate.js';
 import type { EnrichmentQueue } from '../ports.js';
 
-/** Enrichment queue whose every call holds the gate shared with the other users of its SQLite handle. */
+/** Wraps an enrichment queue so that every call runs inside the gate shared by all users of its SQLite handle. */
 export function gateEnrichmentQueue(queue: EnrichmentQueue, gate: SqliteGate): EnrichmentQueue {
   return {
     enqueue: (request) => gate.run(() => queue.enqueue(request)),

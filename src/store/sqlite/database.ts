@@ -6,8 +6,8 @@ import { StoreUnavailableError } from '../../errors.js';
 /**
  * How long a statement waits for another connection's write lock before failing with SQLITE_BUSY.
  * better-sqlite3 waits synchronously, so the whole process (health checks, ingest, shutdown) stalls
- * for this long; a short wait turns a stuck lock into a quick 503 that Stripe retries, and a failed
- * claim or ledger write is retried by the worker.
+ * for this long. A short wait turns a stuck lock into a quick 503 that Stripe retries, and the
+ * worker retries a failed claim or ledger write.
  */
 const BUSY_TIMEOUT_MS = 250;
 
@@ -63,7 +63,7 @@ export function openSqliteDatabase(filePath: string): Database.Database {
     fs.mkdirSync(path.dirname(path.resolve(filePath)), { recursive: true });
     const isNew = filePath !== ':memory:' && !fs.existsSync(filePath);
     database = new Database(filePath);
-    // The ledger holds customer e-mail addresses, so only the owner may read a new file; SQLite
+    // The ledger contains customer e-mail addresses, so only the owner may read a new file; SQLite
     // gives the -wal and -shm files the same permissions.
     if (isNew) fs.chmodSync(filePath, 0o600);
     configure(database, filePath);

@@ -1,7 +1,7 @@
 import type { ClaimedJob, EventFilter, EventStore, IncomingEvent, JobQueue, LockHandle, ObjectLocks } from '../ports.js';
 import type { SqliteGate } from './gate.js';
 
-/** Event store whose every call holds the shared SQLite gate. */
+/** Wraps an event store so that every call runs inside the shared SQLite gate. */
 export function gateEventStore(store: EventStore, gate: SqliteGate): EventStore {
   return {
     ingest: (event: IncomingEvent) => gate.run(() => store.ingest(event)),
@@ -12,7 +12,7 @@ export function gateEventStore(store: EventStore, gate: SqliteGate): EventStore 
   };
 }
 
-/** Job queue whose every call holds the shared SQLite gate. */
+/** Wraps a job queue so that every call runs inside the shared SQLite gate. */
 export function gateJobQueue(queue: JobQueue, gate: SqliteGate): JobQueue {
   return {
     claim: (options) => gate.run(() => queue.claim(options)),
@@ -26,7 +26,7 @@ export function gateJobQueue(queue: JobQueue, gate: SqliteGate): JobQueue {
   };
 }
 
-/** Object locks whose calls, and the calls of the handles they return, hold the shared SQLite gate. */
+/** Wraps object locks so that their calls, and the calls of the handles they return, run inside the shared SQLite gate. */
 export function gateObjectLocks(locks: ObjectLocks, gate: SqliteGate): ObjectLocks {
   return {
     async acquire(key: string, ttlMs: number): Promise<LockHandle | null> {
